@@ -1,0 +1,9 @@
+# cache/: the LMDB cache, record codecs and the verdict
+CORE_SRCS += cache/record.c cache/codec.c cache/cache.c cache/verdict.c cache/json.c cache/suppress.c
+CORE_PKGS += lmdb libcjson
+UNIT_TESTS += t/unit/test_codec.c t/unit/test_cache.c t/unit/test_verdict.c
+# bench/cache: cache_get_outbound lookups/s beside plain mdb_get (helper built as a test tool)
+TEST_PROGS += bench_cache
+bench_cache_SRCS := bench/cache_main.c
+bench_cache_PKGS := lmdb
+BENCHES += bench/cache

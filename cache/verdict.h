@@ -1,0 +1,66 @@
+/*
+ * verdict.h - what the cache means for one message or one recipient
+ *
+ * The one place where provider state, the [handling] table and the
+ * exempt lists become accept, reject or tempfail with an SMTP reply. The
+ * milter (at MAIL FROM or end of message) and the policy server (at RCPT
+ * TO) both call verdict_decide, so the same sender gets the same answer
+ * and the same words from either.
+ *
+ * Order of the rules:
+ *	1. exempt sender address (case-insensitive), null sender, exempt
+ *	   domain (exact match after normalisation: case, trailing dot, IDN)
+ *	2. cache unreadable (handling.cache_error); no record, or a corrupt
+ *	   one (handling.unknown_domain)
+ *	3. each provider's entry: allowed; pending (handling.pending);
+ *	   blocked (handling.blocked); demo to someone not in demo_recipients
+ *	   (handling.demo_recipient); data older than cache_max_age
+ *	   (handling.stale_cache, whatever the old data said)
+ *	4. the strictest outcome wins (reject > tempfail > accept; on a tie the
+ *	   provider that comes first in the record)
+ * A demo domain is judged on the recipients given: with none yet (a
+ * milter at MAIL FROM) it passes, so callers check again per recipient.
+ * The text is empty when the message is accepted.
+ * Tracking and BCC settings come from the first provider in
+ * general.provider_order that knows the domain.
+ */
+#ifndef SG_CACHE_VERDICT_H
+#define SG_CACHE_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache/record.h"
+#include "lib/addr.h"
+#include "lib/conf.h"
+
+#define VERDICT_TEXT_MAX 400
+
+typedef struct verdict_input {
+    const conf *cfg;
+    int lookup_rc;             /* CACHE_OK, CACHE_NOTFOUND, CACHE_CORRUPT, CACHE_ERROR */
+    const cache_outbound *rec; /* when lookup_rc == CACHE_OK */
+    const char *sender;        /* bare address, "" = null sender */
+    const char *domain;        /* normalised sending domain, NULL when none */
+    const char *const *rcpts;  /* bare recipient addresses */
+    size_t n_rcpts;
+    int64_t now;
+} verdict_input;
+
+typedef struct verdict {
+    int action;                      /* CONF_ACCEPT, CONF_REJECT, CONF_TEMPFAIL */
+    int code;                        /* 550, 451; 0 when accepted */
+    const char *esc;                 /* "5.7.1", "4.7.1"; "" when accepted */
+    const char *row;                 /* what decided: "allowed", "blocked", "exempt", ... */
+    int provider;                    /* provider whose status decided, -1 if none */
+    const cache_out_entry *settings; /* tracking and BCC settings to apply, NULL if none */
+    char text[VERDICT_TEXT_MAX];     /* reply text: no CR/LF, '%' not yet escaped */
+} verdict;
+
+void verdict_decide(const verdict_input *in, verdict *out);
+const char *verdict_action_name(int action);
+bool verdict_map_mailtrap(const char *status, int *send, const char **reason);
+const cache_out_entry *verdict_settings(const conf *cfg, const cache_outbound *rec);
+bool verdict_stale(const conf *cfg, const cache_out_entry *e, int64_t now);
+
+#endif

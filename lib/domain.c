@@ -1,0 +1,167 @@
+/*
+ * domain.c - domain name normalisation (see domain.h)
+ */
+#include "lib/domain.h"
+
+#include <ctype.h>
+#include <idn2.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* domain_is_valid_ascii - LDH host name check on an already lowercased name */
+bool domain_is_valid_ascii(const char *d, size_t len, const char **why)
+{
+    size_t label = 0;
+
+    if (len == 0) {
+        *why = "empty domain";
+        return false;
+    }
+    if (len > DOMAIN_MAX - 1) {
+        *why = "domain longer than 253 octets";
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)d[i];
+        if (ch == '.') {
+            if (label == 0) {
+                *why = "empty label";
+                return false;
+            }
+            if (d[i - 1] == '-') {
+                *why = "label ends with '-'";
+                return false;
+            }
+            label = 0;
+            continue;
+        }
+        if (!(isalnum(ch) || ch == '-') || ch >= 0x80) {
+            *why = "character not allowed in a host name";
+            return false;
+        }
+        if (label == 0 && ch == '-') {
+            *why = "label starts with '-'";
+            return false;
+        }
+        if (++label > 63) {
+            *why = "label longer than 63 octets";
+            return false;
+        }
+    }
+    if (label == 0) {
+        *why = "empty label";
+        return false;
+    }
+    if (d[len - 1] == '-') {
+        *why = "label ends with '-'";
+        return false;
+    }
+    return true;
+}
+
+/* domain_to_alabel - IDNA2008 conversion of a name with non-ASCII octets */
+static bool domain_to_alabel(const char *in, size_t len, char out[DOMAIN_MAX], const char **why)
+{
+    char *tmp, *alabel = NULL;
+    int rc;
+
+    if ((tmp = strndup(in, len)) == NULL) {
+        *why = "out of memory";
+        return false;
+    }
+    rc = idn2_lookup_u8((const uint8_t *)tmp, (uint8_t **)&alabel,
+                        IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    free(tmp);
+    if (rc != IDN2_OK) {
+        *why = "not a valid internationalized domain name";
+        return false;
+    }
+    if (strlen(alabel) >= DOMAIN_MAX) {
+        idn2_free(alabel);
+        *why = "domain longer than 253 octets";
+        return false;
+    }
+    strcpy(out, alabel);
+    idn2_free(alabel);
+    return true;
+}
+
+/* domain_has_alabel - does a lowercased name have a label starting "xn--"? */
+static bool domain_has_alabel(const char *d)
+{
+    for (const char *p = d; (p = strstr(p, "xn--")) != NULL; p += 4)
+        if (p == d || p[-1] == '.')
+            return true;
+    return false;
+}
+
+/*
+ * domain_check_alabels - an ASCII name written with A-labels must decode:
+ * "xn--zz.example" is not a name any provider or resolver agrees on, and
+ * letting it through would give one domain two spellings in the cache
+ */
+static bool domain_check_alabels(const char *d, const char **why)
+{
+    char *tmp = NULL;
+    int rc = idn2_lookup_u8((const uint8_t *)d, (uint8_t **)&tmp,
+                            IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+
+    idn2_free(tmp);
+    if (rc != IDN2_OK) {
+        *why = "not a valid internationalized domain name (bad xn-- label)";
+        return false;
+    }
+    return true;
+}
+
+/* domain_normalize - trim, drop the root dot, A-label, lowercase, validate */
+bool domain_normalize(const char *in, size_t len, char out[DOMAIN_MAX], const char **why)
+{
+    bool ascii = true;
+    const char *dummy;
+
+    if (why == NULL)
+        why = &dummy;
+    while (len && isspace((unsigned char)in[0]))
+        in++, len--;
+    while (len && isspace((unsigned char)in[len - 1]))
+        len--;
+    if (len && in[len - 1] == '.')
+        len--;
+    if (len == 0) {
+        *why = "empty domain";
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] == '\0') {
+            *why = "NUL in domain";
+            return false;
+        }
+        if ((unsigned char)in[i] >= 0x80)
+            ascii = false;
+    }
+    if (ascii) {
+        if (len >= DOMAIN_MAX) {
+            *why = "domain longer than 253 octets";
+            return false;
+        }
+        for (size_t i = 0; i < len; i++)
+            out[i] = (char)tolower((unsigned char)in[i]);
+        out[len] = '\0';
+    } else if (!domain_to_alabel(in, len, out, why)) {
+        return false;
+    }
+    if (!domain_is_valid_ascii(out, strlen(out), why))
+        return false;
+    return !ascii || !domain_has_alabel(out) || domain_check_alabels(out, why);
+}
+
+/* domain_is_subdomain - d equals parent or ends with "." parent (both normalised) */
+bool domain_is_subdomain(const char *d, const char *parent)
+{
+    size_t dl = strlen(d), pl = strlen(parent);
+
+    if (dl == pl)
+        return strcmp(d, parent) == 0;
+    return dl > pl && d[dl - pl - 1] == '.' && strcmp(d + dl - pl, parent) == 0;
+}

@@ -1,0 +1,435 @@
+/*
+ * test_verdict.c - provider state + [handling] -> SMTP decision (cache/verdict.c)
+ *
+ * The replies senders see: every Mailtrap compliance_status (the ten the
+ * API documents, the four older ones, and one sendgate has never seen)
+ * with its exact code, enhanced status code and text; every row of the
+ * handling table set to accept, reject and tempfail; the strictest
+ * provider wins; provider_order picks the settings; static data never
+ * goes stale; and no reply text ever carries CR, LF or other
+ * non-printable characters, whatever the provider wrote.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "cache/verdict.h"
+#include "t/lib/tap.h"
+
+#define NOW 1700000000
+
+static conf *cfg;
+static cache_outbound rec;
+static verdict v;
+
+/* load_conf - cfg from the given text (the defaults plus it) */
+static conf *load_conf(const char *text)
+{
+    char path[] = "/tmp/sgtest-verdict.XXXXXX";
+    int fd = mkstemp(path);
+    conf_report rep;
+    conf *c;
+
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        return NULL;
+    close(fd);
+    conf_report_init(&rep);
+    c = conf_load(path, &rep);
+    if (c == NULL)
+        tap_diag("config: %s", buf_cstr(&rep.text));
+    conf_report_free(&rep);
+    unlink(path);
+    return c;
+}
+
+/* entry - add provider p's entry to rec */
+static cache_out_entry *entry(int p, int send, const char *raw, const char *reason)
+{
+    cache_out_entry *e = &rec.e[rec.n++];
+
+    memset(e, 0, sizeof(*e));
+    e->provider = (uint8_t)p;
+    e->send = (uint8_t)send;
+    e->raw_status = raw;
+    e->reason = reason;
+    e->ref = e->tracking_host = "";
+    e->fetched_at = NOW - 60;
+    return e;
+}
+
+/* decide - the verdict for sender at shop.example to rcpts (NULL-terminated) */
+static const verdict *decide_rc(int lookup_rc, const char *sender, const char *const *rcpts)
+{
+    verdict_input in;
+    size_t n = 0;
+
+    while (rcpts && rcpts[n])
+        n++;
+    memset(&in, 0, sizeof(in));
+    in.cfg = cfg;
+    in.lookup_rc = lookup_rc;
+    in.rec = lookup_rc == CACHE_OK ? &rec : NULL;
+    in.sender = sender;
+    in.domain = strchr(sender, '@') ? strchr(sender, '@') + 1 : NULL;
+    in.rcpts = rcpts;
+    in.n_rcpts = n;
+    in.now = NOW;
+    verdict_decide(&in, &v);
+    return &v;
+}
+
+static const verdict *decide(void)
+{
+    static const char *const rcpts[] = {"customer@example.org", NULL};
+
+    return decide_rc(CACHE_OK, "news@shop.example", rcpts);
+}
+
+/* reply - "550 5.7.1 text", or "accept" */
+static const char *reply(const verdict *x)
+{
+    static char out[600];
+
+    if (x->action == CONF_ACCEPT)
+        snprintf(out, sizeof(out), "accept%s%s", *x->text ? " with text: " : "", x->text);
+    else
+        snprintf(out, sizeof(out), "%d %s %s", x->code, x->esc, x->text);
+    return out;
+}
+
+static void test_mailtrap_table(void)
+{
+    static const struct {
+        const char *status, *want;
+    } t[] = {
+            {"compliant", "accept"},
+            {"demo", "550 5.7.1 domain shop.example is a demo domain and may send only to the "
+                     "account owner (demo)"},
+            {"under_review",
+             "451 4.7.1 domain shop.example is not allowed to send yet: compliance review in "
+             "progress, usually a few minutes (under_review); try again later"},
+            {"demo_exhausted", "550 5.7.1 domain shop.example is not allowed to send: demo "
+                               "sending allowance used up; add and verify your own sending "
+                               "domain (demo_exhausted)"},
+            {"unverified_dns", "550 5.7.1 domain shop.example is not allowed to send: DNS records "
+                               "not verified; publish the records shown on the provider's "
+                               "Domains page (unverified_dns)"},
+            {"missing_company_info",
+             "550 5.7.1 domain shop.example is not allowed to send: company information "
+             "missing; complete it in the provider's account settings (missing_company_info)"},
+            {"awaiting_questionnaire",
+             "550 5.7.1 domain shop.example is not allowed to send: compliance questionnaire "
+             "not answered; complete it on the provider's Domains page (awaiting_questionnaire)"},
+            {"awaiting_card_verification",
+             "550 5.7.1 domain shop.example is not allowed to send: card verification not "
+             "done; complete it on the provider's Domains page (awaiting_card_verification)"},
+            {"non_compliant", "550 5.7.1 domain shop.example is not allowed to send: domain "
+                              "failed the provider's compliance checks; contact the provider's "
+                              "support (non_compliant)"},
+            {"suspended", "550 5.7.1 domain shop.example is not allowed to send: sending "
+                          "suspended by the provider; contact its support (suspended)"},
+            {"initial", "550 5.7.1 domain shop.example is not allowed to send: domain setup not "
+                        "started; verify it with the provider (initial)"},
+            {"pending", "550 5.7.1 domain shop.example is not allowed to send: domain not yet "
+                        "approved by the provider (pending)"},
+            {"pending_cc", "550 5.7.1 domain shop.example is not allowed to send: card "
+                           "verification not done (pending_cc)"},
+            {"exhausted", "550 5.7.1 domain shop.example is not allowed to send: sending "
+                          "allowance used up (exhausted)"},
+            {"frozen_solid", "550 5.7.1 domain shop.example is not allowed to send: status "
+                             "unknown to sendgate, treated as not allowed to send; ask the "
+                             "provider what the domain still needs (frozen_solid)"},
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int send;
+        const char *reason;
+        bool known = verdict_map_mailtrap(t[i].status, &send, &reason);
+        rec.n = 0;
+        entry(PROV_MAILTRAP, send, t[i].status, reason);
+        tap_is_str(reply(decide()), t[i].want, "compliance_status %s", t[i].status);
+        tap_ok(known == (i + 1 < sizeof(t) / sizeof(t[0])), "%s is %s", t[i].status,
+               known ? "known" : "unknown");
+    }
+    tap_is_str(v.row, "blocked", "an unknown status is the blocked row");
+    tap_is_int(v.provider, PROV_MAILTRAP, "decided by Mailtrap");
+}
+
+/* set_row - one [handling] row */
+static void set_row(int *row, int action)
+{
+    *row = action;
+}
+
+static void test_handling_rows(void)
+{
+    static const char *const names[] = {"accept", "reject", "tempfail"};
+    static const char *const rcpts[] = {"customer@example.org", NULL};
+    static const char *const owner[] = {"owner@shop.example", NULL};
+    struct conf_handling *h = &cfg->handling;
+    const verdict *x;
+
+    for (int a = CONF_ACCEPT; a <= CONF_TEMPFAIL; a++) {
+        int code = a == CONF_REJECT ? 550 : a == CONF_TEMPFAIL ? 451 : 0;
+        const char *esc = a == CONF_REJECT ? "5.7.1" : a == CONF_TEMPFAIL ? "4.7.1" : "";
+        const char *name = names[a];
+
+        rec.n = 0;
+        entry(PROV_JETEMAIL, SEND_BLOCKED, "dmarc_unverified", "DMARC record not verified");
+        set_row(&h->blocked, a);
+        x = decide();
+        tap_ok(x->action == a && x->code == code && !strcmp(x->esc, esc) &&
+                       !strcmp(x->row, "blocked"),
+               "blocked = %s: %s", name, reply(x));
+
+        rec.n = 0;
+        entry(PROV_MAILTRAP, SEND_PENDING, "under_review", "review");
+        set_row(&h->pending, a);
+        x = decide();
+        tap_ok(x->action == a && x->code == code && !strcmp(x->row, "pending"), "pending = %s",
+               name);
+
+        rec.n = 0;
+        entry(PROV_MAILTRAP, SEND_DEMO, "demo", "demo");
+        set_row(&h->demo_recipient, a);
+        x = decide();
+        tap_ok(x->action == a && x->code == code && !strcmp(x->row, "demo-recipient"),
+               "demo_recipient = %s", name);
+
+        set_row(&h->unknown_domain, a);
+        x = decide_rc(CACHE_NOTFOUND, "news@shop.example", rcpts);
+        tap_ok(x->action == a && x->code == code && !strcmp(x->row, "unknown-domain"),
+               "unknown_domain = %s: %s", name, reply(x));
+        x = decide_rc(CACHE_CORRUPT, "news@shop.example", rcpts);
+        tap_ok(x->action == a && !strcmp(x->row, "unknown-domain"),
+               "a corrupt record counts as unknown (%s)", name);
+
+        set_row(&h->null_sender, a);
+        x = decide_rc(CACHE_NOTFOUND, "", rcpts);
+        tap_ok(x->action == a && x->code == code && !strcmp(x->row, "null-sender"),
+               "null_sender = %s: %s", name, reply(x));
+
+        rec.n = 0;
+        entry(PROV_MAILTRAP, SEND_ALLOWED, "compliant", "ok")->fetched_at = NOW - 7200;
+        set_row(&h->stale_cache, a);
+        x = decide();
+        tap_ok(x->action == a && x->code == code && !strcmp(x->row, "stale-cache"),
+               "stale_cache = %s: %s", name, reply(x));
+
+        set_row(&h->cache_error, a);
+        x = decide_rc(CACHE_ERROR, "news@shop.example", rcpts);
+        tap_ok(x->action == a && x->code == code && !strcmp(x->row, "cache-error"),
+               "cache_error = %s: %s", name, reply(x));
+    }
+    conf_unref(cfg);
+    cfg = load_conf("[handling]\nsuppressed_recipient = accept\n");
+    tap_ok(cfg && cfg->handling.suppressed_recipient == CONF_ACCEPT,
+           "suppressed_recipient parses (accept)");
+    conf_unref(cfg);
+    cfg = load_conf("[handling]\nsuppressed_recipient = tempfail\n");
+    tap_ok(cfg && cfg->handling.suppressed_recipient == CONF_TEMPFAIL,
+           "suppressed_recipient parses (tempfail)");
+    conf_unref(cfg);
+    cfg = load_conf("");
+    tap_ok(cfg && cfg->handling.suppressed_recipient == CONF_REJECT,
+           "suppressed_recipient defaults to reject");
+
+    /* the exact default texts of the rows that are not provider statuses */
+    x = decide_rc(CACHE_ERROR, "news@shop.example", rcpts);
+    tap_is_str(reply(x),
+               "451 4.7.1 sending rules for domain shop.example cannot be read; try again later",
+               "cache error text");
+    rec.n = 0;
+    entry(PROV_JETEMAIL, SEND_ALLOWED, "active", "ok")->fetched_at = NOW - 3601;
+    tap_is_str(reply(decide()),
+               "451 4.7.1 sending rules for domain shop.example are out of date (jetemail data "
+               "not refreshed); try again later",
+               "stale text");
+    cfg->handling.unknown_domain = CONF_REJECT;
+    tap_is_str(reply(decide_rc(CACHE_NOTFOUND, "news@shop.example", rcpts)),
+               "550 5.7.1 domain shop.example is not registered with any sending provider",
+               "unknown domain text");
+    cfg->handling.null_sender = CONF_REJECT;
+    tap_is_str(reply(decide_rc(CACHE_NOTFOUND, "", rcpts)),
+               "550 5.7.1 mail with the null sender is not accepted here", "null sender text");
+    cfg->handling.unknown_domain = CONF_ACCEPT;
+    tap_is_str(reply(decide_rc(CACHE_NOTFOUND, "news@shop.example", rcpts)), "accept",
+               "an accepted message carries no text");
+    (void)owner;
+}
+
+static void test_lists(void)
+{
+    static const char *const rcpts[] = {"customer@example.org", NULL};
+    static const char *const owners[] = {"Owner@Shop.Example", "boss@shop.example", NULL};
+    static const char *const mixed[] = {"owner@shop.example", "stranger@example.org", NULL};
+    const verdict *x;
+
+    conf_unref(cfg);
+    cfg = load_conf("[handling]\nexempt_senders = postmaster@shop.example\n"
+                    "exempt_domains = Exempt.Example., bücher.example\n"
+                    "demo_recipients = owner@shop.example, boss@shop.example\n");
+    if (cfg == NULL)
+        return;
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_BLOCKED, "suspended", "suspended");
+    x = decide_rc(CACHE_OK, "PostMaster@Shop.Example", rcpts);
+    tap_ok(x->action == CONF_ACCEPT && !strcmp(x->row, "exempt"),
+           "an exempt sender is accepted though blocked (case-insensitive)");
+    tap_ok(decide()->action == CONF_REJECT, "another sender of the domain is not");
+    x = decide_rc(CACHE_OK, "news@exempt.example", rcpts);
+    tap_ok(x->action == CONF_ACCEPT && !strcmp(x->row, "exempt"),
+           "an exempt domain (written with case and root dot) is accepted");
+    x = decide_rc(CACHE_OK, "news@xn--bcher-kva.example", rcpts);
+    tap_ok(x->action == CONF_ACCEPT, "an exempt IDN domain matches its A-label");
+    x = decide_rc(CACHE_ERROR, "news@exempt.example", rcpts);
+    tap_ok(x->action == CONF_ACCEPT, "exemption comes before cache errors");
+    x = decide_rc(CACHE_OK, "news@sub.exempt.example", rcpts);
+    tap_ok(x->action == CONF_REJECT, "exact match: a subdomain is not exempt");
+
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_DEMO, "demo", "demo");
+    x = decide_rc(CACHE_OK, "news@shop.example", owners);
+    tap_ok(x->action == CONF_ACCEPT && !strcmp(x->row, "allowed"),
+           "a demo domain may send to the demo recipients (case-insensitive)");
+    x = decide_rc(CACHE_OK, "news@shop.example", mixed);
+    tap_ok(x->action == CONF_REJECT && !strcmp(x->row, "demo-recipient"),
+           "but not when one recipient is someone else");
+    x = decide_rc(CACHE_OK, "news@shop.example", NULL);
+    tap_ok(x->action == CONF_ACCEPT, "with no recipients yet a demo domain passes");
+}
+
+static void test_strictest(void)
+{
+    const verdict *x;
+
+    conf_unref(cfg);
+    cfg = load_conf("");
+    rec.n = 0;
+    entry(PROV_STATIC, SEND_ALLOWED, "allowed", "ok");
+    entry(PROV_JETEMAIL, SEND_PENDING, "pending", "jet is checking");
+    entry(PROV_MAILTRAP, SEND_BLOCKED, "suspended", "mailtrap says no");
+    x = decide();
+    tap_ok(x->action == CONF_REJECT && x->provider == PROV_MAILTRAP,
+           "allowed + pending + blocked: the reject wins");
+    tap_ok(strstr(x->text, "mailtrap says no") != NULL, "with the deciding provider's words");
+    cfg->handling.blocked = CONF_ACCEPT;
+    x = decide();
+    tap_ok(x->action == CONF_TEMPFAIL && x->provider == PROV_JETEMAIL,
+           "blocked = accept: the tempfail (pending) wins");
+    cfg->handling.pending = CONF_REJECT;
+    cfg->handling.blocked = CONF_TEMPFAIL;
+    x = decide();
+    tap_ok(x->action == CONF_REJECT && !strcmp(x->row, "pending"),
+           "pending = reject beats blocked = tempfail");
+    cfg->handling.pending = CONF_REJECT;
+    cfg->handling.blocked = CONF_REJECT;
+    x = decide();
+    tap_ok(x->provider == PROV_JETEMAIL, "a tie goes to the first provider in the record");
+    cfg->handling.pending = CONF_TEMPFAIL;
+    rec.n = 0;
+    entry(PROV_STATIC, SEND_ALLOWED, "allowed", "ok");
+    entry(PROV_MAILTRAP, SEND_ALLOWED, "compliant", "ok");
+    tap_is_str(reply(decide()), "accept", "all allowed: accept");
+}
+
+static void test_settings(void)
+{
+    const verdict *x;
+    cache_out_entry *s, *m;
+
+    conf_unref(cfg);
+    cfg = load_conf("[general]\nprovider_order = mailtrap, static\n");
+    rec.n = 0;
+    s = entry(PROV_STATIC, SEND_ALLOWED, "allowed", "ok");
+    entry(PROV_JETEMAIL, SEND_ALLOWED, "active", "ok");
+    m = entry(PROV_MAILTRAP, SEND_ALLOWED, "compliant", "ok");
+    x = decide();
+    tap_ok(x->settings == &rec.e[2] && x->settings == m, "provider_order: Mailtrap's settings");
+    tap_ok(verdict_settings(cfg, &rec) == m, "verdict_settings agrees");
+    rec.n = 2; /* static and JetEmail only */
+    tap_ok(verdict_settings(cfg, &rec) == s, "the next provider in the order");
+    rec.e[0] = rec.e[1];
+    rec.n = 1; /* JetEmail only: not in the order at all */
+    tap_ok(verdict_settings(cfg, &rec) == &rec.e[0], "a provider outside the order still counts");
+    x = decide_rc(CACHE_NOTFOUND, "news@shop.example", NULL);
+    tap_ok(x->settings == NULL, "no record, no settings");
+}
+
+static void test_stale(void)
+{
+    cache_out_entry *e;
+    const verdict *x;
+
+    conf_unref(cfg);
+    cfg = load_conf("[general]\ncache_max_age = 1h\n");
+    rec.n = 0;
+    e = entry(PROV_STATIC, SEND_ALLOWED, "allowed", "ok");
+    e->fetched_at = 0;
+    tap_ok(!verdict_stale(cfg, e, NOW), "static data is never stale");
+    tap_ok(decide()->action == CONF_ACCEPT, "and decides as it says");
+    e = entry(PROV_JETEMAIL, SEND_ALLOWED, "active", "ok");
+    e->fetched_at = NOW - 3600;
+    tap_ok(!verdict_stale(cfg, e, NOW), "exactly cache_max_age old: not stale");
+    e->fetched_at = NOW - 3601;
+    tap_ok(verdict_stale(cfg, e, NOW), "one second more: stale");
+    x = decide();
+    tap_ok(x->action == CONF_TEMPFAIL && !strcmp(x->row, "stale-cache") &&
+                   x->provider == PROV_JETEMAIL,
+           "stale JetEmail data: tempfail though allowed");
+    e->send = SEND_BLOCKED;
+    cfg->handling.stale_cache = CONF_ACCEPT;
+    x = decide();
+    tap_ok(x->action == CONF_ACCEPT, "stale_cache = accept overrides what the old data said");
+    conf_unref(cfg);
+    cfg = load_conf("[general]\ncache_max_age = 0\n");
+    tap_ok(!verdict_stale(cfg, e, NOW), "cache_max_age = 0: never stale");
+}
+
+static void test_clean_text(void)
+{
+    const verdict *x;
+    char reason[1200];
+
+    conf_unref(cfg);
+    cfg = load_conf("");
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_BLOCKED, "bad\r\nstatus",
+          "line one\r\nRCPT TO:<evil@example.org>\x01\x7f\tcaf\xc3\xa9 100%");
+    x = decide();
+    tap_ok(strpbrk(x->text, "\r\n") == NULL, "no CR or LF in the text: %s", x->text);
+    {
+        bool printable = true;
+        for (const char *p = x->text; *p; p++)
+            printable &= (unsigned char)*p >= ' ' && (unsigned char)*p < 0x7f;
+        tap_ok(printable, "only printable ASCII");
+    }
+    tap_ok(strstr(x->text, "line one  RCPT TO:<evil@example.org>") != NULL,
+           "the provider's words are kept, the controls blanked");
+    tap_ok(strstr(x->text, "100%") != NULL, "'%%' is left for the caller to escape");
+    memset(reason, 'r', sizeof(reason) - 1);
+    reason[sizeof(reason) - 1] = '\0';
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_BLOCKED, "x", reason);
+    x = decide();
+    tap_ok(strlen(x->text) < VERDICT_TEXT_MAX, "a long reason is cut to the reply's size (%zu)",
+           strlen(x->text));
+    tap_is_str(verdict_action_name(CONF_TEMPFAIL), "tempfail", "action names");
+}
+
+int main(void)
+{
+    cfg = load_conf("");
+    if (cfg == NULL)
+        return 1;
+    test_mailtrap_table();
+    test_handling_rows();
+    test_lists();
+    test_strictest();
+    test_settings();
+    test_stale();
+    test_clean_text();
+    conf_unref(cfg);
+    return tap_done();
+}
