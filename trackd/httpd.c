@@ -1,0 +1,464 @@
+/*
+ * httpd.c - libmicrohttpd glue of sendgate-trackd (see httpd.h)
+ *
+ * The only file that knows about libmicrohttpd: request callbacks collect
+ * the method, path, a few headers, the client address and (for POST) a
+ * bounded body, call trackreq_handle, and turn its answer into an MHD
+ * response. The pixel and the 404 page are prebuilt shared responses, so
+ * the common cases allocate nothing per request besides the redirect.
+ */
+#include "trackd/httpd.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "trackd/htmlpage.h"
+
+#define HTTPD_XFF_MAX 1024
+
+/* one configuration generation, shared by the requests that started under it */
+struct httpd_gen {
+    trackreq_state st;
+    _Atomic int refs;
+};
+
+struct httpd {
+    struct MHD_Daemon *d;
+    trackreq_env *env;
+    size_t max_request;
+    int listen_fd;
+    pthread_mutex_t gen_mu;
+    struct httpd_gen *gen;
+    struct MHD_Response *gif, *notfound;
+};
+
+/* per-request state, only for requests with a body */
+struct httpd_req {
+    buf body;
+    bool too_big;
+};
+
+/* marks a request without a body: nothing to allocate */
+static struct httpd_req httpd_nobody;
+
+static const char httpd_nocache[] = "no-store, no-cache, must-revalidate, max-age=0";
+static const char httpd_csp[] = "default-src 'none'; style-src 'unsafe-inline'; "
+                                "form-action 'self'; frame-ancestors 'none'";
+
+/* httpd_gen_get - the current generation, with a reference */
+static struct httpd_gen *httpd_gen_get(httpd *h)
+{
+    struct httpd_gen *g;
+
+    pthread_mutex_lock(&h->gen_mu);
+    g = h->gen;
+    atomic_fetch_add(&g->refs, 1);
+    pthread_mutex_unlock(&h->gen_mu);
+    return g;
+}
+
+/* httpd_gen_put - drop a reference; the last one frees the generation */
+static void httpd_gen_put(struct httpd_gen *g)
+{
+    if (g && atomic_fetch_sub(&g->refs, 1) == 1) {
+        trackreq_state_free(&g->st);
+        free(g);
+    }
+}
+
+/* httpd_method - a method name as enum tmetrics_method */
+static int httpd_method(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return TM_GET;
+    if (strcmp(m, "HEAD") == 0)
+        return TM_HEAD;
+    if (strcmp(m, "POST") == 0)
+        return TM_POST;
+    if (strcmp(m, "OPTIONS") == 0)
+        return TM_OPTIONS;
+    return TM_OTHER_METHOD;
+}
+
+struct httpd_xff {
+    char v[HTTPD_XFF_MAX];
+    size_t n;
+    bool any;
+};
+
+/* httpd_collect_xff - join every X-Forwarded-For header, in order, with commas */
+static enum MHD_Result httpd_collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    struct httpd_xff *x = cls;
+    int w;
+
+    (void)kind;
+    if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL)
+        return MHD_YES;
+    w = snprintf(x->v + x->n, sizeof(x->v) - x->n, "%s%s", x->any ? "," : "", value);
+    if (w < 0 || (size_t)w >= sizeof(x->v) - x->n) {
+        x->v[0] = '\0'; /* too long to trust any of it: fall back to the peer */
+        x->n = 0;
+        x->any = false;
+        return MHD_NO;
+    }
+    x->n += (size_t)w;
+    x->any = true;
+    return MHD_YES;
+}
+
+/* httpd_client - the client address: the peer, or behind trusted proxies the forwarded one */
+static void httpd_client(struct MHD_Connection *c, const trackreq_state *st, clientip_addr *out)
+{
+    const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    clientip_addr peer;
+    struct httpd_xff x = {.n = 0, .any = false};
+
+    x.v[0] = '\0';
+    clientip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
+    if (st->trusted.n && clientip_list_match(&st->trusted, &peer))
+        MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_collect_xff, &x);
+    clientip_resolve(&peer, x.any ? x.v : NULL, &st->trusted, out);
+}
+
+/* httpd_headers - the headers every trackd answer of this kind carries */
+static void httpd_headers(struct MHD_Response *r, const trackresp *rs)
+{
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (rs->token_url) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, httpd_nocache);
+        MHD_add_response_header(r, "Pragma", "no-cache");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(r, "X-Robots-Tag", "noindex, nofollow");
+    }
+    if (rs->page_guard) {
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        MHD_add_response_header(r, "Content-Security-Policy", httpd_csp);
+    }
+    if (rs->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
+}
+
+/* httpd_response - an MHD response for rs; *shared says not to destroy it */
+static struct MHD_Response *httpd_response(httpd *h, trackresp *rs, bool *shared)
+{
+    struct MHD_Response *r;
+    size_t len = rs->body.len;
+
+    *shared = true;
+    if (rs->body_kind == TRACKRESP_GIF)
+        return h->gif;
+    if (rs->status == 404 && rs->token_url)
+        return h->notfound;
+    *shared = false;
+    if (rs->body_kind == TRACKRESP_EMPTY)
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    else
+        r = MHD_create_response_from_buffer(len, buf_steal(&rs->body, &len), MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        return NULL;
+    httpd_headers(r, rs);
+    if (rs->status == 302)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, buf_cstr(&rs->location));
+    if (rs->body_kind == TRACKRESP_HTML)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    else if (rs->body_kind == TRACKRESP_TEXT)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                rs->endpoint == TM_METRICS ? "text/plain; version=0.0.4; "
+                                                             "charset=utf-8"
+                                                           : "text/plain; charset=utf-8");
+    return r;
+}
+
+/* httpd_answer - handle a complete request and queue the answer */
+static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const char *url, int method,
+                                    const struct httpd_req *req)
+{
+    struct httpd_gen *g = httpd_gen_get(h);
+    struct MHD_Response *r;
+    struct timespec now;
+    trackreq rq;
+    trackresp rs;
+    enum MHD_Result ret;
+    bool shared;
+
+    memset(&rq, 0, sizeof(rq));
+    clock_gettime(CLOCK_REALTIME, &now);
+    rq.method = method;
+    rq.path = url;
+    rq.ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+    rq.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    rq.now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (req) {
+        rq.body = req->body.data;
+        rq.body_len = req->body.len;
+    }
+    httpd_client(c, &g->st, &rq.client);
+    trackresp_init(&rs);
+    trackreq_handle(&g->st, h->env, &rq, &rs);
+    httpd_gen_put(g);
+    r = httpd_response(h, &rs, &shared);
+    ret = r ? MHD_queue_response(c, (unsigned)rs.status, r) : MHD_NO;
+    if (r && !shared)
+        MHD_destroy_response(r);
+    trackresp_free(&rs);
+    return ret;
+}
+
+/* httpd_refuse - a 4xx page for a request over the limits; the connection is closed */
+static enum MHD_Result httpd_refuse(struct MHD_Connection *c, trackreq_env *env, int status)
+{
+    buf page = BUF_INIT;
+    size_t len;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    htmlpage_status(&page, status,
+                    status == 413   ? "Content Too Large"
+                    : status == 414 ? "URI Too Long"
+                                    : "Request Header Fields Too Large");
+    len = page.len;
+    r = MHD_create_response_from_buffer(len, buf_steal(&page, &len), MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    tmetrics_status(env->metrics, status);
+    return ret;
+}
+
+/* httpd_count - add up the bytes of the request line and headers */
+static enum MHD_Result httpd_count(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    size_t *n = cls;
+
+    (void)kind;
+    *n += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF, or "&" and "=" */
+    return MHD_YES;
+}
+
+/* httpd_oversized - 414 or 431 when the request line or headers exceed max_request */
+static int httpd_oversized(httpd *h, struct MHD_Connection *c, const char *url)
+{
+    size_t n = strlen(url);
+
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_count, &n);
+    if (n > h->max_request)
+        return 414;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_count, &n);
+    return n > h->max_request ? 431 : 0;
+}
+
+/* httpd_access - libmicrohttpd's request callback (called again for each body chunk) */
+static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *version, const char *upload,
+                                    size_t *upload_size, void **con_cls)
+{
+    httpd *h = cls;
+    struct httpd_req *req = *con_cls;
+    int m = httpd_method(method);
+
+    (void)version;
+    if (req == NULL) {
+        const char *cl;
+        int over = httpd_oversized(h, c, url);
+        if (over)
+            return httpd_refuse(c, h->env, over);
+        /*
+         * Never answer in the first call: libmicrohttpd 0.9.75 closes the connection
+         * after a response queued before the request was complete, which would cost
+         * every click a new TCP (and TLS) handshake.
+         */
+        if (m != TM_POST) {
+            *con_cls = &httpd_nobody;
+            return MHD_YES;
+        }
+        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > h->max_request)
+            return httpd_refuse(c, h->env, 413);
+        if ((req = calloc(1, sizeof(*req))) == NULL)
+            return MHD_NO;
+        buf_init(&req->body);
+        buf_set_limit(&req->body, h->max_request);
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (req == &httpd_nobody) {
+        *upload_size = 0; /* a body where none belongs: ignored */
+        return httpd_answer(h, c, url, m, NULL);
+    }
+    if (*upload_size) {
+        /* past the limit the rest is read and dropped: a client still sending
+           would not read an early answer */
+        if (!req->too_big && !buf_append(&req->body, upload, *upload_size))
+            req->too_big = true;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (req->too_big)
+        return httpd_refuse(c, h->env, 413);
+    return httpd_answer(h, c, url, m, req);
+}
+
+/* httpd_completed - free the per-request state */
+static void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    struct httpd_req *req = *con_cls;
+
+    (void)cls, (void)c, (void)toe;
+    if (req && req != &httpd_nobody) {
+        buf_free(&req->body);
+        free(req);
+        *con_cls = NULL;
+    }
+}
+
+/* httpd_log - libmicrohttpd's own complaints, into our log */
+static void httpd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_info("http: %s", line);
+}
+
+/* httpd_shared - the prebuilt pixel and 404 responses */
+static bool httpd_shared(httpd *h)
+{
+    trackresp rs;
+    static buf page = BUF_INIT; /* built once, kept for the process's lifetime */
+
+    trackresp_init(&rs);
+    rs.token_url = true;
+    h->gif = MHD_create_response_from_buffer(TRACKREQ_GIF_LEN, (void *)trackreq_gif,
+                                             MHD_RESPMEM_PERSISTENT);
+    if (page.len == 0)
+        htmlpage_notfound(&page);
+    h->notfound = MHD_create_response_from_buffer(page.len, page.data, MHD_RESPMEM_PERSISTENT);
+    if (h->gif == NULL || h->notfound == NULL)
+        return false;
+    httpd_headers(h->gif, &rs);
+    MHD_add_response_header(h->gif, MHD_HTTP_HEADER_CONTENT_TYPE, "image/gif");
+    MHD_add_response_header(h->gif, MHD_HTTP_HEADER_EXPIRES, "0");
+    httpd_headers(h->notfound, &rs);
+    MHD_add_response_header(h->notfound, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    return true;
+}
+
+/* httpd_free - release what httpd_start built */
+static void httpd_free(httpd *h)
+{
+    if (h->gif)
+        MHD_destroy_response(h->gif);
+    if (h->notfound)
+        MHD_destroy_response(h->notfound);
+    httpd_gen_put(h->gen);
+    pthread_mutex_destroy(&h->gen_mu);
+    free(h);
+}
+
+/* httpd_start - serve on o->listen_fd; takes over *st (and clears it) */
+httpd *httpd_start(const httpd_opts *o, trackreq_env *env, trackreq_state *st, char *err,
+                   size_t errlen)
+{
+    httpd *h = calloc(1, sizeof(*h));
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads = o->threads ? o->threads : 1;
+
+    if (h == NULL || (h->gen = calloc(1, sizeof(*h->gen))) == NULL) {
+        free(h);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&h->gen_mu, NULL);
+    h->gen->st = *st;
+    h->gen->refs = 1;
+    memset(st, 0, sizeof(*st));
+    h->env = env;
+    h->max_request = o->max_request;
+    h->listen_fd = o->listen_fd;
+    if (!httpd_shared(h)) {
+        snprintf(err, errlen, "cannot build the shared responses");
+        httpd_free(h);
+        return NULL;
+    }
+    if (o->tls_cert_pem)
+        flags |= MHD_USE_TLS;
+    h->d = MHD_start_daemon(
+            flags, 0, NULL, NULL, httpd_access, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_log, h,
+            MHD_OPTION_LISTEN_SOCKET, o->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+            MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+            o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o->max_request * 2 + 8192),
+            MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
+            o->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, o->tls_cert_pem,
+            MHD_OPTION_HTTPS_MEM_KEY, o->tls_key_pem, MHD_OPTION_END);
+    if (h->d == NULL) {
+        snprintf(err, errlen, "libmicrohttpd refused to start%s",
+                 o->tls_cert_pem ? " (check the TLS certificate and key)" : "");
+        httpd_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* httpd_swap_state - serve new requests under st (taken over); old ones finish as they were */
+void httpd_swap_state(httpd *h, trackreq_state *st)
+{
+    struct httpd_gen *g = calloc(1, sizeof(*g)), *old;
+
+    if (g == NULL) {
+        log_err("reload: out of memory; keeping the old configuration");
+        trackreq_state_free(st);
+        return;
+    }
+    g->st = *st;
+    g->refs = 1;
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&h->gen_mu);
+    old = h->gen;
+    h->gen = g;
+    pthread_mutex_unlock(&h->gen_mu);
+    httpd_gen_put(old);
+}
+
+/* httpd_stop - stop accepting, give open connections up to grace_secs, stop */
+void httpd_stop(httpd *h, int grace_secs)
+{
+    MHD_socket fd;
+
+    if (h == NULL)
+        return;
+    fd = MHD_quiesce_daemon(h->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    for (int i = 0; i < grace_secs * 10; i++) {
+        const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (di == NULL || di->num_connections == 0)
+            break;
+        usleep(100000);
+    }
+    MHD_stop_daemon(h->d);
+    httpd_free(h);
+}

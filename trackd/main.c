@@ -1,0 +1,498 @@
+/*
+ * main.c - sendgate-trackd: the click, open and unsubscribe endpoint
+ *
+ * Usage: sendgate-trackd [-f] [-c FILE]
+ *
+ * Recipients' mail clients reach this daemon through the tracking URLs the
+ * milter wrote into their messages (https://<tracking host>/c|o|u/<token>),
+ * normally via a TLS-terminating proxy. A thin shell: it reads the
+ * configuration, opens the listening socket, the provider cache (for
+ * revocations and unsubscriptions), the statistics environment, the token
+ * keys and the events file (starting the event writer, evlog.c), drops
+ * privileges, starts the HTTP server (httpd.c), tells systemd it is ready,
+ * and then only waits for signals:
+ * SIGHUP reloads the configuration and the token keys (key rotation) and
+ * reopens the events file; SIGTERM and SIGINT stop gracefully.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "lib/conf.h"
+#include "lib/endpoint.h"
+#include "lib/log.h"
+#include "trackd/evlog.h"
+#include "trackd/httpd.h"
+#include "trackd/trackreq.h"
+#include "trackd/trackstats.h"
+
+#define TRACKD_PROG    "sendgate-trackd"
+#define TRACKD_CONF    SG_CONFDIR "/sendgate.conf"
+#define TRACKD_BACKLOG 1024
+#define TRACKD_GRACE   5
+#define TRACKD_PEM_MAX (1 << 20)
+
+struct trackd_opts {
+    const char *conf_path;
+    bool conf_explicit;
+    bool foreground;
+};
+
+/* trackd_notify - a message to systemd's $NOTIFY_SOCKET, when there is one */
+static void trackd_notify(const char *msg)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sun;
+    socklen_t len;
+    int fd;
+
+    if (path == NULL || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+        return;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path));
+    if (path[0] == '@')
+        sun.sun_path[0] = '\0'; /* abstract namespace */
+    len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+        return;
+    if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
+        log_warn("cannot notify systemd: %s", strerror(errno));
+    close(fd);
+}
+
+/* trackd_load_conf - the configuration file, reporting problems to the log */
+static conf *trackd_load_conf(const struct trackd_opts *o)
+{
+    conf_report rep;
+    const char *path = o->conf_path;
+    conf *c;
+
+    if (!o->conf_explicit && access(path, F_OK) != 0)
+        path = NULL; /* no file at the default place: embedded defaults */
+    conf_report_init(&rep);
+    c = conf_load(path, &rep);
+    if (rep.text.len) {
+        char *save = NULL;
+        for (char *l = strtok_r(rep.text.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            log_msg(c ? LOG_WARNING : LOG_ERR, "%s", l);
+    }
+    conf_report_free(&rep);
+    return c;
+}
+
+/* trackd_listen - the listening socket; inet6 on the any address also takes IPv4 */
+static int trackd_listen(const char *spec, char *err, size_t errlen)
+{
+    struct sockaddr_in6 sin6;
+    const char *why;
+    endpoint ep;
+    int fd, zero = 0, one = 1;
+
+    if (!endpoint_parse(spec, &ep, &why)) {
+        snprintf(err, errlen, "trackd.listen = %s: %s", spec, why);
+        return -1;
+    }
+    if (ep.kind == EP_INET6 && (ep.host[0] == '\0' || strcmp(ep.host, "::") == 0)) {
+        memset(&sin6, 0, sizeof(sin6));
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_addr = in6addr_any;
+        sin6.sin6_port = htons((uint16_t)ep.port);
+        if ((fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ||
+            listen(fd, TRACKD_BACKLOG) < 0) {
+            snprintf(err, errlen, "listen on %s: %s", spec, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+    } else if ((fd = endpoint_listen(&ep, TRACKD_BACKLOG, 0, NULL, err, errlen)) < 0)
+        return -1;
+    endpoint_set_nodelay(fd);
+    return fd;
+}
+
+/* trackd_read_pem - a PEM file; the key refused when others may read it */
+static char *trackd_read_pem(const char *path, bool secret, char *err, size_t errlen)
+{
+    struct stat st;
+    char *data = NULL;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (secret && (st.st_mode & (S_IROTH | S_IWOTH))) {
+        snprintf(err, errlen, "%s: readable by others (mode %03o); chmod 600", path,
+                 (unsigned)(st.st_mode & 0777));
+        goto out;
+    }
+    if (st.st_size <= 0 || st.st_size > TRACKD_PEM_MAX ||
+        !(data = malloc((size_t)st.st_size + 1))) {
+        snprintf(err, errlen, "%s: empty or too large", path);
+        goto out;
+    }
+    n = read(fd, data, (size_t)st.st_size);
+    if (n != st.st_size) {
+        snprintf(err, errlen, "%s: short read", path);
+        free(data);
+        data = NULL;
+        goto out;
+    }
+    data[n] = '\0';
+out:
+    if (fd >= 0)
+        close(fd);
+    return data;
+}
+
+/*
+ * trackd_chown_state - hand trackd's own files to the user it is about to become:
+ * the statistics environment and the events file. Open descriptors keep working
+ * either way; this is for the next start and for SIGHUP's reopen of the events file.
+ * The provider cache belongs to sendgate-policyd and is left alone.
+ */
+static void trackd_chown_state(const conf *c, uid_t uid, gid_t gid)
+{
+    static const char *const files[] = {"", "/data.mdb", "/lock.mdb"};
+    char path[4200];
+
+    if (geteuid() != 0)
+        return;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", c->trackd.stats_path, files[i]);
+        if (chown(path, uid, gid) != 0)
+            log_warn("chown %s: %s", path, strerror(errno));
+    }
+    if (c->trackd.events_file[0] == '/' && chown(c->trackd.events_file, uid, gid) != 0)
+        log_warn("chown %s: %s", c->trackd.events_file, strerror(errno));
+}
+
+/* trackd_drop_privileges - become general.user (and group) */
+static bool trackd_drop_privileges(const conf *c)
+{
+    const char *user = c->general.user, *group = c->general.group;
+    struct passwd *pw;
+    gid_t gid;
+
+    if (*user == '\0')
+        return true;
+    if ((pw = getpwnam(user)) == NULL) {
+        log_err("no such user '%s'", user);
+        return false;
+    }
+    if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+        return true;
+    gid = pw->pw_gid;
+    if (*group) {
+        struct group *gr = getgrnam(group);
+        if (gr == NULL) {
+            log_err("no such group '%s'", group);
+            return false;
+        }
+        gid = gr->gr_gid;
+    }
+    trackd_chown_state(c, pw->pw_uid, gid);
+    if (initgroups(user, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+        log_err("cannot become user %s: %s", user, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* trackd_daemonize - detach from the terminal (not with -f) */
+static bool trackd_daemonize(void)
+{
+    pid_t pid = fork();
+    int fd;
+
+    if (pid < 0)
+        return false;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return false;
+    if ((pid = fork()) < 0)
+        return false;
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") != 0)
+        return false;
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    return true;
+}
+
+/* trackd_write_pid - the pid file, if configured */
+static void trackd_write_pid(const char *path)
+{
+    FILE *fp;
+
+    if (*path == '\0')
+        return;
+    if ((fp = fopen(path, "w")) == NULL) {
+        log_warn("pid file %s: %s", path, strerror(errno));
+        return;
+    }
+    fprintf(fp, "%ld\n", (long)getpid());
+    fclose(fp);
+}
+
+/* trackd_settle - the pid file, then the privilege drop; false when the drop failed */
+static bool trackd_settle(const conf *c)
+{
+    trackd_write_pid(c->trackd.pid_file);
+    return trackd_drop_privileges(c);
+}
+
+/* trackd_restart_keys - keys whose change needs a restart: warn on reload */
+static void trackd_restart_keys(const conf *a, const conf *b)
+{
+    const struct conf_trackd *x = &a->trackd, *y = &b->trackd;
+
+    if (strcmp(x->listen, y->listen) || strcmp(x->tls_cert_file, y->tls_cert_file) ||
+        strcmp(x->tls_key_file, y->tls_key_file) || x->threads != y->threads ||
+        x->max_connections != y->max_connections ||
+        x->connection_timeout != y->connection_timeout ||
+        x->max_request_size != y->max_request_size || strcmp(x->stats_path, y->stats_path) ||
+        strcmp(a->general.cache_path, b->general.cache_path))
+        log_warn("reload: listen, TLS, connection, size and path settings change only on restart");
+}
+
+/* trackd_reload - SIGHUP: configuration, keys, lists, events file */
+static void trackd_reload(const struct trackd_opts *o, httpd *h, evlog *ev, conf **cur)
+{
+    trackreq_state st;
+    char err[512];
+    conf *c;
+
+    trackd_notify("RELOADING=1");
+    if ((c = trackd_load_conf(o)) == NULL)
+        log_err("reload: configuration has errors; keeping the running one");
+    else if (!trackreq_state_init(&st, c, err, sizeof(err))) {
+        log_err("reload: %s; keeping the running configuration", err);
+        conf_unref(c);
+    } else {
+        trackd_restart_keys(*cur, c);
+        log_set_level(LOG_ERR + c->general.log_level);
+        log_info("reloaded: %zu token key(s), signing key id %u", token_keys_count(st.keys),
+                 token_keys_id(st.keys, 0));
+        httpd_swap_state(h, &st);
+        conf_unref(*cur);
+        *cur = c;
+    }
+    evlog_reopen(ev, (*cur)->trackd.events_file);
+    trackd_notify("READY=1");
+}
+
+/* trackd_serve - run until SIGTERM/SIGINT (st is taken over); signals are taken with sigwait */
+static int trackd_serve(const struct trackd_opts *o, conf **cfg, trackreq_state *st, int listen_fd,
+                        httpd_opts *ho, trackreq_env *env, const sigset_t *sigs)
+{
+    char err[512];
+    httpd *h;
+    int sig;
+
+    ho->listen_fd = listen_fd;
+    if ((h = httpd_start(ho, env, st, err, sizeof(err))) == NULL) {
+        close(listen_fd);
+        log_err("%s", err);
+        return EX_SOFTWARE;
+    }
+    log_info("listening on %s%s", (*cfg)->trackd.listen, ho->tls_cert_pem ? " (TLS)" : "");
+    trackd_notify("READY=1");
+    for (;;) {
+        if (sigwait(sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP)
+            trackd_reload(o, h, env->events, cfg);
+        else if (sig == SIGTERM || sig == SIGINT)
+            break;
+    }
+    trackd_notify("STOPPING=1");
+    log_info("stopping");
+    httpd_stop(h, TRACKD_GRACE);
+    return 0;
+}
+
+/* trackd_open_stores - the provider cache (read-write: unsubscriptions) and the statistics */
+static bool trackd_open_stores(const conf *c, cache **ca, trackstats **ts)
+{
+    cache_opts co = {c->general.cache_map_size, c->general.cache_max_map_size,
+                     (unsigned)c->general.cache_max_readers};
+    char err[512];
+
+    if ((*ca = cache_open(c->general.cache_path, CACHE_RDWR, &co, err, sizeof(err))) == NULL) {
+        log_err("%s", err);
+        return false;
+    }
+    if ((*ts = trackstats_open(c->trackd.stats_path, c->trackd.stats_map_size, false, err,
+                               sizeof(err))) == NULL) {
+        log_err("%s", err);
+        cache_close(*ca);
+        return false;
+    }
+    return true;
+}
+
+/* trackd_httpd_opts - the server settings of the configuration (TLS files read here) */
+static bool trackd_httpd_opts(const conf *c, httpd_opts *ho)
+{
+    const struct conf_trackd *t = &c->trackd;
+    char err[512];
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(ho, 0, sizeof(*ho));
+    ho->threads = t->threads ? (unsigned)t->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+    ho->max_connections = (unsigned)t->max_connections;
+    ho->timeout = (unsigned)t->connection_timeout;
+    ho->max_request = t->max_request_size;
+    if (*t->tls_cert_file) {
+        if (!(ho->tls_cert_pem = trackd_read_pem(t->tls_cert_file, false, err, sizeof(err))) ||
+            !(ho->tls_key_pem = trackd_read_pem(t->tls_key_file, true, err, sizeof(err)))) {
+            log_err("%s", err);
+            free((char *)ho->tls_cert_pem);
+            ho->tls_cert_pem = NULL;
+            return false;
+        }
+    }
+    return true;
+}
+
+static int trackd_usage(void)
+{
+    fprintf(stderr,
+            "usage: %s [-f] [-c FILE]\n"
+            "  -f       stay in the foreground, log to standard error\n"
+            "  -c FILE  configuration file (default %s)\n",
+            TRACKD_PROG, TRACKD_CONF);
+    return EX_USAGE;
+}
+
+/* trackd_run - everything after option parsing; returns the exit status */
+static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *sigs)
+{
+    trackreq_env env;
+    trackreq_state st;
+    trackstats *ts = NULL;
+    tmetrics metrics;
+    httpd_opts ho;
+    char err[512];
+    int fd, rc = EX_SOFTWARE;
+
+    memset(&env, 0, sizeof(env));
+    memset(&st, 0, sizeof(st));
+    memset(&ho, 0, sizeof(ho));
+    pthread_mutex_init(&env.unsub_mu, NULL);
+    tmetrics_init(&metrics);
+    env.metrics = &metrics;
+    if (!o->foreground && strcmp(cfg->trackd.events_file, "-") == 0)
+        log_warn("events_file = - (standard output) without -f: events are discarded");
+    if ((fd = trackd_listen(cfg->trackd.listen, err, sizeof(err))) < 0) {
+        log_err("%s", err);
+        rc = EX_UNAVAILABLE;
+    } else if (!trackd_httpd_opts(cfg, &ho))
+        rc = EX_CONFIG;
+    else if (!o->foreground && !trackd_daemonize()) {
+        log_err("cannot detach: %s", strerror(errno));
+        rc = EX_OSERR;
+    } else if (!trackd_open_stores(cfg, &env.cache, &ts))
+        rc = EX_UNAVAILABLE;
+    else if (!trackreq_state_init(&st, cfg, err, sizeof(err))) { /* the keys */
+        log_err("%s", err);
+        rc = EX_CONFIG;
+    } else if ((env.events = evlog_start(cfg->trackd.events_file, ts, cfg->trackd.unique_retention,
+                                         &metrics, err, sizeof(err))) == NULL)
+        log_err("%s", err);
+    else if (!trackd_settle(cfg)) /* after every file is open */
+        rc = EX_NOPERM;
+    else {
+        log_info("%zu token key(s), signing key id %u", token_keys_count(st.keys),
+                 token_keys_id(st.keys, 0));
+        rc = trackd_serve(o, &cfg, &st, fd, &ho, &env, sigs);
+        fd = -1; /* the server closed it */
+    }
+    trackreq_state_free(&st);
+    if (fd >= 0)
+        close(fd);
+    evlog_stop(env.events);
+    trackstats_close(ts);
+    cache_close(env.cache);
+    pthread_mutex_destroy(&env.unsub_mu);
+    if (*cfg->trackd.pid_file && env.cache)
+        unlink(cfg->trackd.pid_file);
+    free((char *)ho.tls_cert_pem);
+    free((char *)ho.tls_key_pem);
+    conf_unref(cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct trackd_opts o = {TRACKD_CONF, false, false};
+    sigset_t sigs;
+    conf *cfg;
+    int ch;
+
+    while ((ch = getopt(argc, argv, "fc:hV")) != -1) {
+        switch (ch) {
+        case 'f':
+            o.foreground = true;
+            break;
+        case 'c':
+            o.conf_path = optarg;
+            o.conf_explicit = true;
+            break;
+        case 'V':
+            printf("%s %s\n", TRACKD_PROG, SG_VERSION);
+            return 0;
+        default:
+            return trackd_usage();
+        }
+    }
+    if (optind != argc)
+        return trackd_usage();
+    log_open(TRACKD_PROG, o.foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, LOG_MAIL);
+    if ((cfg = trackd_load_conf(&o)) == NULL) {
+        log_err("configuration has errors; not starting");
+        return EX_CONFIG;
+    }
+    if (!o.foreground) { /* the configured facility */
+        buf fac = BUF_INIT;
+        conf_format_value(cfg, CK_general_syslog_facility, &fac);
+        log_close();
+        log_open(TRACKD_PROG, LOG_DEST_SYSLOG, log_facility_parse(buf_cstr(&fac)));
+        buf_free(&fac);
+    }
+    log_set_level(LOG_ERR + cfg->general.log_level);
+    /* every thread inherits this mask; the main thread takes the signals with sigwait */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return trackd_run(&o, cfg, &sigs);
+}

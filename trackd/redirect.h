@@ -1,0 +1,26 @@
+/*
+ * redirect.h - the Location header of a click redirect
+ *
+ * SYNOPSIS
+ *	buf loc = BUF_INIT;
+ *	if (!redirect_location(claims.url, &loc, &why))  -> 404, never a redirect
+ *
+ * DESCRIPTION
+ *	The destination inside a verified click token is what the sender wrote,
+ *	but trackd still re-validates it before redirecting: only absolute
+ *	http:// and https:// URLs with a host (no "//host" or "https:///x"
+ *	tricks, no backslash in place of a slash), nothing else. A header must
+ *	be ASCII without controls, so bytes outside 0x21..0x7e are
+ *	percent-encoded; a non-ASCII host name becomes its IDNA A-label.
+ *	Everything else is kept byte for byte: no normalisation.
+ */
+#ifndef SG_TRACKD_REDIRECT_H
+#define SG_TRACKD_REDIRECT_H
+
+#include <stdbool.h>
+
+#include "lib/buf.h"
+
+bool redirect_location(const char *url, buf *out, const char **why);
+
+#endif
