@@ -1,0 +1,350 @@
+/*
+ * main.c - sendgate-milter: start-up, signals, reload, the libmilter main loop
+ *
+ * Usage: sendgate-milter [-f] [-s] [-c FILE]
+ *        sendgate-milter [-c FILE] -t MESSAGE --from ADDR --rcpt ADDR ...   (test mode)
+ *
+ * START-UP ORDER
+ *	inherited descriptors closed; configuration loaded and checked; all
+ *	signals blocked (libmilter's threads inherit the mask) and a sigwait
+ *	thread started; detach unless -f; the LMDB cache opened once, before
+ *	any libmilter thread; the socket opened (a stale unix socket removed
+ *	only when nothing answers on it; mode and group applied; TCP_NODELAY
+ *	set on an inet listener); privileges dropped; READY=1 to systemd;
+ *	smfi_main.
+ *
+ * SIGNALS
+ *	SIGHUP reloads sendgate.conf: a file with errors is refused and the
+ *	running configuration kept. Connections keep the configuration they
+ *	started with. SIGTERM and SIGINT stop the milter (smfi_stop).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "lib/endpoint.h"
+#include "lib/log.h"
+#include "milter/listener.h"
+#include "milter/milter.h"
+#include "milter/testmode.h"
+#include "milter/tracking.h"
+#include "policyd/daemon.h"
+
+#define MILTER_DEFAULT_CONF SG_CONFDIR "/sendgate.conf"
+
+static pthread_mutex_t milter_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+static milter_config *milter_current;
+static cache *milter_cache_handle;
+static const char *milter_conf_path = MILTER_DEFAULT_CONF;
+static bool milter_conf_explicit;
+
+/* milter_config_build - a configuration bundle from a loaded conf (consumes cfg) */
+static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
+{
+    milter_config *mc = calloc(1, sizeof(*mc));
+
+    if (mc == NULL) {
+        conf_unref(cfg);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    mc->cfg = cfg;
+    mc->refcnt = 1;
+    if (!netlist_parse(&mc->internal, &cfg->milter.internal_networks, err, errlen)) {
+        milter_config_put(mc);
+        return NULL;
+    }
+    mc->tracking = tracking_state_new(cfg, err, errlen);
+    if (mc->tracking == NULL && *err)
+        log_warn("tracking is off: %s", err);
+    err[0] = '\0';
+    return mc;
+}
+
+/* milter_config_get - a reference on the current configuration */
+milter_config *milter_config_get(void)
+{
+    milter_config *mc;
+
+    pthread_mutex_lock(&milter_cfg_lock);
+    mc = milter_current;
+    mc->refcnt++;
+    pthread_mutex_unlock(&milter_cfg_lock);
+    return mc;
+}
+
+/* milter_config_put - drop a reference; the last one frees the bundle */
+void milter_config_put(milter_config *mc)
+{
+    bool last;
+
+    pthread_mutex_lock(&milter_cfg_lock);
+    last = --mc->refcnt == 0;
+    pthread_mutex_unlock(&milter_cfg_lock);
+    if (!last)
+        return;
+    netlist_free(&mc->internal);
+    tracking_state_free(mc->tracking);
+    conf_unref(mc->cfg);
+    free(mc);
+}
+
+/* milter_cache - the process's cache handle; reopened (rate-limited) while missing */
+cache *milter_cache(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static time_t last_try;
+    cache *c;
+
+    pthread_mutex_lock(&lock);
+    if (milter_cache_handle == NULL && time(NULL) - last_try >= 10) {
+        milter_config *mc = milter_config_get();
+        cache_opts o = {mc->cfg->general.cache_map_size, mc->cfg->general.cache_max_map_size,
+                        (unsigned)mc->cfg->general.cache_max_readers};
+        char err[512];
+        last_try = time(NULL);
+        milter_cache_handle =
+                cache_open(mc->cfg->general.cache_path, CACHE_RDONLY, &o, err, sizeof(err));
+        if (milter_cache_handle == NULL)
+            log_warn("%s; handling.cache_error applies until it can be opened", err);
+        else
+            log_info("cache %s opened", mc->cfg->general.cache_path);
+        milter_config_put(mc);
+    }
+    c = milter_cache_handle;
+    pthread_mutex_unlock(&lock);
+    return c;
+}
+
+/* milter_load - read and check the configuration; NULL with the problems logged */
+static conf *milter_load(void)
+{
+    conf_report rep;
+    conf *cfg;
+    const char *path = milter_conf_path;
+
+    if (!milter_conf_explicit && access(path, F_OK) != 0)
+        path = NULL;
+    conf_report_init(&rep);
+    cfg = conf_load(path, &rep);
+    if (rep.text.len) {
+        char *save = NULL;
+        for (char *l = strtok_r(rep.text.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            log_msg(cfg ? LOG_WARNING : LOG_ERR, "%s", l);
+    }
+    conf_report_free(&rep);
+    return cfg;
+}
+
+/* milter_reload - SIGHUP: install a new configuration, or keep the old one */
+static void milter_reload(void)
+{
+    conf *cfg = milter_load();
+    milter_config *mc, *old;
+    char err[512] = "";
+
+    if (cfg == NULL) {
+        log_err("reload refused: %s has errors; the running configuration stays",
+                milter_conf_path);
+        return;
+    }
+    if ((mc = milter_config_build(cfg, err, sizeof(err))) == NULL) {
+        log_err("reload refused: %s; the running configuration stays", err);
+        return;
+    }
+    pthread_mutex_lock(&milter_cfg_lock);
+    old = milter_current;
+    milter_current = mc;
+    pthread_mutex_unlock(&milter_cfg_lock);
+    milter_config_put(old);
+    log_set_level(log_level_parse(conf_enum_text(mc->cfg, CK_general_log_level)));
+    log_info("configuration reloaded from %s", milter_conf_path);
+}
+
+/* milter_signals - the sigwait thread: signals become actions outside signal context */
+static void *milter_signals(void *arg)
+{
+    sigset_t *set = arg;
+    int sig;
+
+    for (;;) {
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            daemon_notify("RELOADING=1");
+            milter_reload();
+            daemon_notify("READY=1");
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            log_info("signal %d: stopping", sig);
+            daemon_notify("STOPPING=1");
+            smfi_stop();
+            return NULL;
+        }
+    }
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: sendgate-milter [-f] [-s] [-c FILE]\n"
+                "       sendgate-milter [-c FILE] -t MESSAGE --from ADDR --rcpt ADDR [--rcpt "
+                "ADDR...]\n"
+                "                       [--auth USER] [--client-ip IP] [--daemon-name NAME] "
+                "[--queue-id ID]\n"
+                "  -c FILE  configuration (default %s)\n"
+                "  -f       stay in the foreground, log to standard error\n"
+                "  -s       log to syslog even with -f\n"
+                "  -t FILE  test mode: run the callbacks on a message without an MTA; the\n"
+                "           actions go to standard error, the message as delivered to stdout\n"
+                "  -V       print the version\n",
+            MILTER_DEFAULT_CONF);
+}
+
+/* milter_serve - the daemon proper, after the configuration is known good */
+static int milter_serve(bool foreground)
+{
+    milter_config *mc = milter_current;
+    sigset_t set;
+    pthread_t sigthr;
+    char err[512];
+    int ready = -1, rc;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread: they all inherit it */
+    signal(SIGPIPE, SIG_IGN);
+    if (!foreground && (ready = daemon_detach(err, sizeof(err))) < 0) {
+        log_err("%s", err);
+        return EX_OSERR;
+    }
+    if (*mc->cfg->milter.pid_file && !daemon_pidfile_write(mc->cfg->milter.pid_file, err,
+                                                           sizeof(err))) {
+        log_err("%s", err);
+        daemon_detach_done(ready, EX_CANTCREAT);
+        return EX_CANTCREAT;
+    }
+    (void)milter_cache(); /* open it now, before libmilter starts threads */
+    if ((rc = listener_open(mc->cfg, err, sizeof(err))) != 0) {
+        log_err("%s", err);
+        daemon_detach_done(ready, rc);
+        return rc;
+    }
+    if ((*mc->cfg->general.user || *mc->cfg->general.group) &&
+        !daemon_drop_privileges(mc->cfg->general.user, mc->cfg->general.group, err,
+                                sizeof(err))) {
+        log_err("%s", err);
+        daemon_detach_done(ready, EX_NOPERM);
+        return EX_NOPERM;
+    }
+    pthread_create(&sigthr, NULL, milter_signals, &set);
+    pthread_detach(sigthr);
+    log_info("sendgate-milter %s ready on %s", SG_VERSION, mc->cfg->milter.socket);
+    daemon_detach_done(ready, 0);
+    daemon_notify("READY=1");
+    rc = smfi_main();
+    listener_close(milter_current->cfg);
+    if (*milter_current->cfg->milter.pid_file)
+        daemon_pidfile_remove(milter_current->cfg->milter.pid_file);
+    return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+            {"from", required_argument, NULL, 'F'},   {"rcpt", required_argument, NULL, 'R'},
+            {"auth", required_argument, NULL, 'A'},   {"client-ip", required_argument, NULL, 'I'},
+            {"daemon-name", required_argument, NULL, 'D'},
+            {"queue-id", required_argument, NULL, 'Q'},
+            {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    bool foreground = false, use_syslog = false;
+    testmode_args t;
+    char err[512] = "";
+    conf *cfg;
+    int ch, rc;
+
+    memset(&t, 0, sizeof(t));
+    while ((ch = getopt_long(argc, argv, "c:fst:Vh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            milter_conf_path = optarg;
+            milter_conf_explicit = true;
+            break;
+        case 'f':
+            foreground = true;
+            break;
+        case 's':
+            use_syslog = true;
+            break;
+        case 't':
+            t.message = optarg;
+            break;
+        case 'F':
+            t.from = optarg;
+            break;
+        case 'R':
+            if (!testmode_add_rcpt(&t, optarg))
+                return EX_OSERR;
+            break;
+        case 'A':
+            t.auth = optarg;
+            break;
+        case 'I':
+            t.client_ip = optarg;
+            break;
+        case 'D':
+            t.daemon_name = optarg;
+            break;
+        case 'Q':
+            t.queue_id = optarg;
+            break;
+        case 'V':
+            printf("sendgate-milter %s\n", SG_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    if (optind != argc || (t.message == NULL && (t.from || t.n_rcpts))) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    if (t.message == NULL)
+        daemon_close_inherited();
+    log_open("sendgate-milter",
+             (foreground && !use_syslog) || t.message ? LOG_DEST_STDERR : LOG_DEST_SYSLOG,
+             LOG_MAIL);
+    if ((cfg = milter_load()) == NULL)
+        return EX_CONFIG;
+    log_close();
+    log_open("sendgate-milter",
+             (foreground && !use_syslog) || t.message ? LOG_DEST_STDERR : LOG_DEST_SYSLOG,
+             log_facility_parse(conf_enum_text(cfg, CK_general_syslog_facility)));
+    log_set_level(log_level_parse(conf_enum_text(cfg, CK_general_log_level)));
+    if ((milter_current = milter_config_build(cfg, err, sizeof(err))) == NULL) {
+        log_err("%s", err);
+        return EX_CONFIG;
+    }
+    if (t.message) {
+        rc = testmode_run(&t);
+        testmode_free(&t);
+    } else {
+        rc = milter_serve(foreground);
+    }
+    if (milter_cache_handle)
+        cache_close(milter_cache_handle);
+    milter_config_put(milter_current);
+    return rc;
+}
