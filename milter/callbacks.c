@@ -102,8 +102,8 @@ sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsi
     (void)f3;
     if (p == NULL)
         return SMFIS_TEMPFAIL;
-    *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT |
-                 SMFIF_ADDRCPT_PAR | SMFIF_DELRCPT | SMFIF_SETSYMLIST);
+    *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT | SMFIF_ADDRCPT_PAR |
+                 SMFIF_DELRCPT | SMFIF_SETSYMLIST);
     /* no HELO or unknown-command events; SKIP when the MTA understands it. The
        DATA event stays on: without it Postfix's DATA macros go unanswered and
        Nagle plus delayed ACK stall inet: sockets (POSTFIX-HARNESS P1) */
@@ -393,7 +393,7 @@ sfsistat milter_header_cb(SMFICTX *ctx, char *name, char *value)
 /* from_domains - the distinct domains of every From: address */
 static void from_domains(milter_msg *m)
 {
-    char (*addrs)[ADDR_MAX] = malloc(MILTER_MAX_DOMAINS * sizeof(*addrs));
+    char(*addrs)[ADDR_MAX] = malloc(MILTER_MAX_DOMAINS * sizeof(*addrs));
     const char *why;
 
     if (addrs == NULL)
@@ -452,8 +452,10 @@ sfsistat milter_eoh(SMFICTX *ctx)
         if (m->n_domains == 0 && m->have_env_domain) {
             snprintf(m->domains[m->n_domains++], DOMAIN_MAX, "%s", m->env_domain);
             m->domain_from = "envelope (no usable From:)";
-            log_qid(LOG_NOTICE, m->qid, "no usable From: address; using the envelope sender's "
-                                        "domain %s", m->env_domain);
+            log_qid(LOG_NOTICE, m->qid,
+                    "no usable From: address; using the envelope sender's "
+                    "domain %s",
+                    m->env_domain);
         }
         decide(c, m, (const char *const *)m->rcpts, m->n_rcpts, &m->v);
         if (m->v.action != CONF_ACCEPT) {
@@ -583,8 +585,8 @@ sfsistat milter_eom(SMFICTX *ctx)
     log_qid(LOG_INFO, m->qid,
             "from=<%s> domain=%s (%s) verdict=%s/%s provider=%s bcc_added=%u removed=%u "
             "body=%s size=%zu time=%.1fms",
-            m->sender, m->n_domains ? m->domains[0] : "none",
-            m->domain_from ? m->domain_from : "-", verdict_action_name(m->v.action), m->v.row,
+            m->sender, m->n_domains ? m->domains[0] : "none", m->domain_from ? m->domain_from : "-",
+            verdict_action_name(m->v.action), m->v.row,
             m->v.provider >= 0 ? cache_provider_name(m->v.provider) : "-", m->bcc_added,
             m->rcpts_removed, body, m->body.len, elapsed_ms(m));
     milter_msg_free(m);

@@ -151,8 +151,7 @@ static void milter_reload(void)
     char err[512] = "";
 
     if (cfg == NULL) {
-        log_err("reload refused: %s has errors; the running configuration stays",
-                milter_conf_path);
+        log_err("reload refused: %s has errors; the running configuration stays", milter_conf_path);
         return;
     }
     if ((mc = milter_config_build(cfg, err, sizeof(err))) == NULL) {
@@ -192,17 +191,18 @@ static void *milter_signals(void *arg)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: sendgate-milter [-f] [-s] [-c FILE]\n"
-                "       sendgate-milter [-c FILE] -t MESSAGE --from ADDR --rcpt ADDR [--rcpt "
-                "ADDR...]\n"
-                "                       [--auth USER] [--client-ip IP] [--daemon-name NAME] "
-                "[--queue-id ID]\n"
-                "  -c FILE  configuration (default %s)\n"
-                "  -f       stay in the foreground, log to standard error\n"
-                "  -s       log to syslog even with -f\n"
-                "  -t FILE  test mode: run the callbacks on a message without an MTA; the\n"
-                "           actions go to standard error, the message as delivered to stdout\n"
-                "  -V       print the version\n",
+    fprintf(fp,
+            "usage: sendgate-milter [-f] [-s] [-c FILE]\n"
+            "       sendgate-milter [-c FILE] -t MESSAGE --from ADDR --rcpt ADDR [--rcpt "
+            "ADDR...]\n"
+            "                       [--auth USER] [--client-ip IP] [--daemon-name NAME] "
+            "[--queue-id ID]\n"
+            "  -c FILE  configuration (default %s)\n"
+            "  -f       stay in the foreground, log to standard error\n"
+            "  -s       log to syslog even with -f\n"
+            "  -t FILE  test mode: run the callbacks on a message without an MTA; the\n"
+            "           actions go to standard error, the message as delivered to stdout\n"
+            "  -V       print the version\n",
             MILTER_DEFAULT_CONF);
 }
 
@@ -225,8 +225,8 @@ static int milter_serve(bool foreground)
         log_err("%s", err);
         return EX_OSERR;
     }
-    if (*mc->cfg->milter.pid_file && !daemon_pidfile_write(mc->cfg->milter.pid_file, err,
-                                                           sizeof(err))) {
+    if (*mc->cfg->milter.pid_file &&
+        !daemon_pidfile_write(mc->cfg->milter.pid_file, err, sizeof(err))) {
         log_err("%s", err);
         daemon_detach_done(ready, EX_CANTCREAT);
         return EX_CANTCREAT;
@@ -238,8 +238,7 @@ static int milter_serve(bool foreground)
         return rc;
     }
     if ((*mc->cfg->general.user || *mc->cfg->general.group) &&
-        !daemon_drop_privileges(mc->cfg->general.user, mc->cfg->general.group, err,
-                                sizeof(err))) {
+        !daemon_drop_privileges(mc->cfg->general.user, mc->cfg->general.group, err, sizeof(err))) {
         log_err("%s", err);
         daemon_detach_done(ready, EX_NOPERM);
         return EX_NOPERM;
@@ -259,11 +258,14 @@ static int milter_serve(bool foreground)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-            {"from", required_argument, NULL, 'F'},   {"rcpt", required_argument, NULL, 'R'},
-            {"auth", required_argument, NULL, 'A'},   {"client-ip", required_argument, NULL, 'I'},
+            {"from", required_argument, NULL, 'F'},
+            {"rcpt", required_argument, NULL, 'R'},
+            {"auth", required_argument, NULL, 'A'},
+            {"client-ip", required_argument, NULL, 'I'},
             {"daemon-name", required_argument, NULL, 'D'},
             {"queue-id", required_argument, NULL, 'Q'},
-            {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
     };
     bool foreground = false, use_syslog = false;
     testmode_args t;
@@ -314,11 +316,13 @@ int main(int argc, char **argv)
             return 0;
         default:
             usage(stderr);
+            testmode_free(&t);
             return EX_USAGE;
         }
     }
     if (optind != argc || (t.message == NULL && (t.from || t.n_rcpts))) {
         usage(stderr);
+        testmode_free(&t);
         return EX_USAGE;
     }
     if (t.message == NULL)

@@ -4,3 +4,12 @@ sendgate-milter_SRCS := milter/main.c milter/listener.c milter/testmode.c milter
         milter/mlt.c milter/outgoing.c milter/reply.c milter/body.c milter/apply.c \
         milter/tracking.c policyd/daemon.c
 sendgate-milter_PKGS := milter
+
+# the rewrite engine: pure code over buffers, in the core so the unit
+# tests, the fuzzer and the benchmark link it without libmilter
+CORE_SRCS += milter/rewrite/rewrite.c milter/rewrite/html.c milter/rewrite/enc.c
+UNIT_TESTS += t/unit/test_rewrite.c
+FUZZERS += fuzz/rewrite.c
+TEST_PROGS += bench_rewrite
+bench_rewrite_SRCS := bench/rewrite_main.c
+BENCHES += bench/rewrite

@@ -53,29 +53,33 @@
  *		a bare LF). Every part that is not modified is copied byte for
  *		byte.
  *
- *	Links	href of a, area and VML v:* elements (Outlook buttons) is
- *		rewritten when, entity-decoded and trimmed, it is an absolute
- *		http(s) URL that is not a template placeholder, not on an own
- *		tracking host, not on an excluded domain (or below it), does not
- *		contain "unsubscribe", is not longer than max_url_length, and the
- *		per-message cap is not reached (links already on an own host
- *		count towards the cap). Per-link opt-out markers (clicktracking=
- *		off, data-pm-no-track, disable-tracking, ses:no-track,
- *		data-msys-clicktrack=0, data-mautic-disable-tracking,
- *		data-skip-click, data-no-track, the https+notrack:// scheme) are
- *		honoured and stripped. Nothing inside comments, script, style and
- *		other raw-text elements or CDATA is touched. Outlook conditional
- *		comments (<!--[if mso]> ... <![endif]-->) hold markup for Outlook:
- *		their links are rewritten unless rewrite_conditional is off, and
- *		they never receive the pixel. The new value is entity-encoded and
- *		keeps the original quotes (an unquoted value is quoted only when
- *		it must be). In text/plain (track_text) only whitespace- or
- *		<>-delimited http(s) URLs are rewritten, never one that was opted
- *		out in the HTML, and the same URL gets the same link index as in
- *		the HTML.
+ *	Links	href of a and area is rewritten when, entity-decoded (tab,
+ *		CR and LF dropped, trimmed, inner spaces as %20), it is an
+ *		absolute http(s) URL that is not a template placeholder, not on
+ *		an own tracking host, not on an excluded domain (or below it),
+ *		does not contain "unsubscribe", is not longer than
+ *		max_url_length, and the per-message cap is not reached (links
+ *		already on an own host count towards the cap). Per-link opt-out
+ *		markers (clicktracking=off, data-pm-no-track,
+ *		disable-tracking=true, ses:no-track, data-msys-clicktrack=0,
+ *		data-mautic-disable-tracking=true, data-skip-click,
+ *		data-no-track, the https+notrack:// scheme) are honoured and
+ *		stripped. Nothing inside comments, script, style and other
+ *		raw-text elements or CDATA is touched. Outlook conditional
+ *		comments (<!--[if mso]> ... <![endif]-->) are comments too: the
+ *		VML buttons in them keep their links (one consistent rule; the
+ *		HTML button beside them is tracked), and the pixel never goes
+ *		there. Only the first href of a tag counts (as in browsers). The
+ *		new value is entity-encoded and
+ *		keeps the original quotes (an unquoted value gets double quotes). In text/plain
+ *(track_text) only whitespace- or
+ *		<>-delimited http(s) URLs are rewritten (trailing .,;:!?')]}"
+ *		of a whitespace-delimited URL are not part of it), never one
+ *		that was opted out in the HTML, and the same URL gets the same
+ *		link index as in the HTML.
  *
- *	Pixel	One per message, in the primary HTML part (the HTML
- *		alternative of the top-level body), before its last </body>
+ *	Pixel	One per message, in the primary HTML part (the first
+ *		HTML candidate in message order: the HTML alternative), before its last </body>
  *		outside comments and raw text, else before the last </html>, else
  *		at the end; not when an <img> on an own tracking host whose path
  *		starts like the pixel URL's is already there.
@@ -148,19 +152,18 @@ typedef struct rw_header {
 } rw_header;
 
 typedef struct rw_options {
-    bool click;               /* rewrite links */
-    bool open;                /* add the pixel */
-    bool unsubscribe;         /* List-Unsubscribe headers and footer links */
-    bool track_text;          /* also rewrite links in text/plain parts */
-    bool rewrite_signed;      /* rewrite even when a DKIM-Signature is present */
-    bool rewrite_conditional; /* rewrite links in <!--[if mso]> blocks (default on) */
+    bool click;                   /* rewrite links */
+    bool open;                    /* add the pixel */
+    bool unsubscribe;             /* List-Unsubscribe headers and footer links */
+    bool track_text;              /* also rewrite links in text/plain parts */
+    bool rewrite_signed;          /* rewrite even when a DKIM-Signature is present */
     const char *const *own_hosts; /* tracking hosts whose links are never re-wrapped */
     size_t n_own_hosts;
     const char *const *excluded_domains; /* destinations never tracked (and subdomains) */
     size_t n_excluded_domains;
-    unsigned max_links;    /* rewritten (or already tracked) links per message */
-    size_t max_url_length; /* longer originals are left alone (decoded bytes) */
-    size_t max_size;       /* bodies above this are left alone; 0 = no limit */
+    unsigned max_links;           /* rewritten (or already tracked) links per message */
+    size_t max_url_length;        /* longer originals are left alone (decoded bytes) */
+    size_t max_size;              /* bodies above this are left alone; 0 = no limit */
     const char *optout_header;    /* whole-message opt-out, removed; NULL/"" = none */
     const char *marker_header;    /* processed marker; NULL/"" = none (not idempotent!) */
     const char *unsubscribe_text; /* text of the footer links */

@@ -8,7 +8,8 @@
 
 setup_cache writes a sendgate.conf whose cache is filled by the static
 provider from conf/demo/domains.conf (or the given domains file) with
-`sendgatectl cache load`, as an operator would.
+`sendgatectl cache load`, as an operator would, with a fresh token key
+(d/token-1.key) in [tracking] key_files.
 """
 import os
 import signal
@@ -20,7 +21,13 @@ from sgtest import TOP, bin_path, run, write_conf
 
 
 def setup_cache(d, domains=None, extra=None):
+    key = os.path.join(d, "token-1.key")
+    if not os.path.exists(key):
+        r = run([bin_path("sendgatectl"), "token", "genkey", key])
+        if r.returncode != 0:
+            raise RuntimeError("token genkey failed: " + r.stderr)
     sections = {
+        "tracking": {"key_files": key},
         "general": {"cache_path": os.path.join(d, "cache"), "state_dir": d},
         "static": {"enabled": "yes",
                    "file": domains or os.path.join(TOP, "conf", "demo", "domains.conf")},

@@ -1,0 +1,206 @@
+/*
+ * enc.c - quoted-printable (RFC 2045 6.7) and base64 (RFC 2045 6.8)
+ *
+ * Decoding is lenient, as readers are: a QP soft line break (=CRLF or =LF)
+ * disappears, =XX in either case becomes its byte, a bad escape is kept as
+ * it is; base64 ignores everything outside its alphabet and stops at '='.
+ * Encoding is strict: lines of at most 76 characters, QP soft breaks never
+ * split an escape, trailing white space and every byte outside printable
+ * ASCII are escaped, line breaks of the decoded text become eol.
+ */
+#include "milter/rewrite/rw_int.h"
+
+#include <string.h>
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* rw_qp_decode - quoted-printable to bytes; line breaks are kept as they are */
+bool rw_qp_decode(const unsigned char *in, size_t len, buf *out)
+{
+    size_t i = 0;
+
+    if (!buf_reserve(out, len))
+        return false;
+    while (i < len) {
+        const unsigned char *eq = memchr(in + i, '=', len - i);
+        size_t run = eq ? (size_t)(eq - (in + i)) : len - i;
+        buf_append(out, in + i, run);
+        i += run;
+        if (i >= len)
+            break;
+        /* in[i] == '=' */
+        if (i + 1 < len && in[i + 1] == '\n') {
+            i += 2;
+        } else if (i + 2 < len && in[i + 1] == '\r' && in[i + 2] == '\n') {
+            i += 3;
+        } else if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
+            buf_putc(out, (char)(hexval(in[i + 1]) << 4 | hexval(in[i + 2])));
+            i += 3;
+        } else {
+            /* soft break with trailing white space before the line end */
+            size_t j = i + 1;
+            while (j < len && (in[j] == ' ' || in[j] == '\t'))
+                j++;
+            if (j > i + 1 && j < len &&
+                (in[j] == '\n' || (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n'))) {
+                i = j + (in[j] == '\r' ? 2 : 1);
+                continue;
+            }
+            buf_putc(out, '=');
+            i++;
+        }
+    }
+    return !buf_failed(out);
+}
+
+static const signed char b64dec[256] = {
+        ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
+        ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+        ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+        ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+        ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+        ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+        ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+        ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+        ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+        ['/'] = 64,
+};
+
+/* rw_b64_decode - base64 to bytes (value+1 in the table, 0 = not base64) */
+bool rw_b64_decode(const unsigned char *in, size_t len, buf *out)
+{
+    unsigned acc = 0;
+    int n = 0;
+
+    if (!buf_reserve(out, len / 4 * 3 + 3))
+        return false;
+    for (size_t i = 0; i < len && in[i] != '='; i++) {
+        int v = b64dec[in[i]];
+        if (v == 0)
+            continue;
+        acc = acc << 6 | (unsigned)(v - 1);
+        if (++n == 4) {
+            char b[3] = {(char)(acc >> 16), (char)(acc >> 8), (char)acc};
+            buf_append(out, b, 3);
+            acc = 0;
+            n = 0;
+        }
+    }
+    if (n == 2) {
+        buf_putc(out, (char)(acc >> 4));
+    } else if (n == 3) {
+        char b[2] = {(char)(acc >> 10), (char)(acc >> 2)};
+        buf_append(out, b, 2);
+    }
+    return !buf_failed(out);
+}
+
+static const char b64enc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* rw_b64_encode - 76-character lines, each ended with eol */
+bool rw_b64_encode(const unsigned char *in, size_t len, const char *eol, buf *out)
+{
+    size_t eol_len = strlen(eol), col = 0;
+    char q[4];
+
+    if (!buf_reserve(out, (len + 2) / 3 * 4 + (len / 57 + 1) * eol_len))
+        return false;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        q[0] = b64enc[v >> 18 & 63];
+        q[1] = b64enc[v >> 12 & 63];
+        q[2] = i + 1 < len ? b64enc[v >> 6 & 63] : '=';
+        q[3] = i + 2 < len ? b64enc[v & 63] : '=';
+        buf_append(out, q, 4);
+        col += 4;
+        if (col == 76) {
+            buf_append(out, eol, eol_len);
+            col = 0;
+        }
+    }
+    if (col)
+        buf_append(out, eol, eol_len);
+    return !buf_failed(out);
+}
+
+/* rw_qp_encode - lines of at most 76 characters; decoded line breaks become eol */
+bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t eol_len = strlen(eol), col = 0;
+
+    if (!buf_reserve(out, len + len / 8 + 16))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = in[i];
+        char tok[3];
+        size_t tl = 1;
+
+        if (c == '\n' || (c == '\r' && i + 1 < len && in[i + 1] == '\n')) {
+            if (c == '\r')
+                i++;
+            buf_append(out, eol, eol_len);
+            col = 0;
+            continue;
+        }
+        bool at_eol = i + 1 == len || in[i + 1] == '\n' ||
+                      (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
+        if (c == '=' || c > 126 || (c < 32 && c != '\t') || ((c == ' ' || c == '\t') && at_eol) ||
+            (c == '.' && col == 0) || (c == '-' && col == 0)) {
+            tok[0] = '=';
+            tok[1] = hex[c >> 4];
+            tok[2] = hex[c & 15];
+            tl = 3;
+        } else {
+            tok[0] = (char)c;
+        }
+        /* room for the token and, unless the line ends right after it, a soft break */
+        if (col + tl > (at_eol ? 76u : 75u)) {
+            buf_putc(out, '=');
+            buf_append(out, eol, eol_len);
+            col = 0;
+            if (tl == 1 && (c == '.' || c == '-')) {
+                tok[0] = '=';
+                tok[1] = hex[c >> 4];
+                tok[2] = hex[c & 15];
+                tl = 3;
+            }
+        }
+        buf_append(out, tok, tl);
+        col += tl;
+    }
+    return !buf_failed(out);
+}
+
+/* rw_needs_qp - would these bytes break a 7bit/8bit part (RFC 5322 998, 8-bit in 7bit, NUL, bare
+ * CR)? */
+bool rw_needs_qp(const unsigned char *in, size_t len, bool seven_bit)
+{
+    size_t line = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = in[i];
+        if (c == '\n') {
+            line = 0;
+            continue;
+        }
+        if (c == '\r' && i + 1 < len && in[i + 1] == '\n')
+            continue;
+        if (c == 0 || c == '\r' || (seven_bit && c > 127) || ++line > 998)
+            return true;
+    }
+    return false;
+}

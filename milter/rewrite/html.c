@@ -1,0 +1,759 @@
+/*
+ * html.c - link rewriting in HTML and text, over decoded bytes
+ *
+ * The HTML is never parsed into a tree and never re-serialised: a
+ * tag-level tokenizer walks it, copies every byte it does not change, and
+ * splices only the href value of an <a> or <area> tag (and removes the
+ * opt-out markers of a tag it leaves alone). It knows comments (nothing
+ * inside <!-- --> is touched; Outlook conditional comments <!--[if mso]>
+ * are comments too, so VML buttons in them keep their links: one
+ * consistent rule, and Outlook still opens the link), CDATA, <!...> and
+ * <?...>, the raw-text elements script, style, textarea, title and xmp,
+ * quoted and unquoted attribute values, '>' inside quotes and tags over
+ * several lines. Attribute names are only matched at attribute
+ * boundaries, so data-href= or ?href= inside a value never count.
+ */
+#include "milter/rewrite/rw_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_ATTRS 64
+
+void rw_links_init(rw_links *l, const rw_options *o, rw_stats *st)
+{
+    memset(l, 0, sizeof(*l));
+    l->o = o;
+    l->st = st;
+}
+
+void rw_links_free(rw_links *l)
+{
+    for (size_t i = 0; i < l->n_done; i++)
+        free(l->done_urls[i]);
+    for (size_t i = 0; i < l->n_optout; i++)
+        free(l->optout_urls[i]);
+    free(l->done_urls);
+    free(l->done_index);
+    free(l->optout_urls);
+}
+
+static bool remember(char ***v, size_t *n, size_t *cap, const char *s, size_t len)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        char **nv = realloc(*v, nc * sizeof(*nv));
+        if (!nv)
+            return false;
+        *v = nv;
+        *cap = nc;
+    }
+    char *c = malloc(len + 1);
+    if (!c)
+        return false;
+    memcpy(c, s, len);
+    c[len] = 0;
+    (*v)[(*n)++] = c;
+    return true;
+}
+
+static bool remember_done(rw_links *l, const char *url, size_t len, unsigned index)
+{
+    size_t cap = l->cap_done;
+    if (!remember(&l->done_urls, &l->n_done, &l->cap_done, url, len))
+        return false;
+    if (l->cap_done != cap || l->done_index == NULL) {
+        unsigned *ni = realloc(l->done_index, l->cap_done * sizeof(*ni));
+        if (!ni)
+            return false;
+        l->done_index = ni;
+    }
+    l->done_index[l->n_done - 1] = index;
+    return true;
+}
+
+static bool in_list(char **v, size_t n, const char *s, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(v[i]) == len && memcmp(v[i], s, len) == 0)
+            return true;
+    return false;
+}
+
+/* ---- URL checks -------------------------------------------------------- */
+
+static bool ci_prefix(const char *s, size_t len, const char *p)
+{
+    size_t pl = strlen(p);
+    return len >= pl && strncasecmp(s, p, pl) == 0;
+}
+
+static bool ci_contains(const char *s, size_t len, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= len; i++)
+        if (strncasecmp(s + i, needle, nl) == 0)
+            return true;
+    return false;
+}
+
+static bool is_hex(int c)
+{
+    return isxdigit((unsigned char)c) != 0;
+}
+
+/* placeholders a downstream sender fills in: {{x}} {x} %x% *|x|* [[x]] %7B%7B */
+static bool is_placeholder(const char *u, size_t len)
+{
+    if (memchr(u, '{', len) || memchr(u, '}', len) || ci_contains(u, len, "%7B%7B") ||
+        ci_contains(u, len, "*|") || ci_contains(u, len, "|*") || ci_contains(u, len, "[[") ||
+        ci_contains(u, len, "]]"))
+        return true;
+    for (size_t i = 0; i < len; i++) {
+        if (u[i] != '%')
+            continue;
+        size_t j = i + 1;
+        while (j < len && (isalnum((unsigned char)u[j]) || u[j] == '_'))
+            j++;
+        if (j < len && u[j] == '%' && j - i - 1 >= 2 &&
+            (isalpha((unsigned char)u[i + 1]) || u[i + 1] == '_') &&
+            !(is_hex(u[i + 1]) && is_hex(u[i + 2])))
+            return true;
+    }
+    return false;
+}
+
+/* the lowercased host of an absolute http(s) URL; false when there is none */
+static bool url_host(const char *u, size_t len, char *host, size_t hostsz)
+{
+    const char *p = memchr(u, ':', len);
+    if (!p || (size_t)(p - u) + 3 > len || p[1] != '/' || p[2] != '/')
+        return false;
+    const char *h = p + 3, *end = u + len, *e = h;
+    while (e < end && *e != '/' && *e != '?' && *e != '#' && *e != '\\')
+        e++;
+    for (const char *at = e; at > h; at--)
+        if (at[-1] == '@') {
+            h = at;
+            break;
+        }
+    const char *hend = e;
+    if (h < e && *h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(e - h));
+        if (!rb)
+            return false;
+        hend = rb + 1;
+    } else {
+        const char *colon = memchr(h, ':', (size_t)(e - h));
+        if (colon)
+            hend = colon;
+    }
+    size_t hl = (size_t)(hend - h);
+    while (hl && h[hl - 1] == '.')
+        hl--;
+    if (hl == 0 || hl >= hostsz)
+        return false;
+    for (size_t i = 0; i < hl; i++) {
+        unsigned char c = (unsigned char)h[i];
+        if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"')
+            return false;
+        host[i] = (char)tolower(c);
+    }
+    host[hl] = 0;
+    return true;
+}
+
+static bool host_in(const char *host, const char *const *list, size_t n, bool subdomains)
+{
+    size_t hl = strlen(host);
+    for (size_t i = 0; i < n; i++) {
+        size_t dl = strlen(list[i]);
+        if (hl == dl && strcasecmp(host, list[i]) == 0)
+            return true;
+        if (subdomains && hl > dl && host[hl - dl - 1] == '.' &&
+            strcasecmp(host + hl - dl, list[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* classify - -1: rewrite it; else why not */
+static int classify(rw_links *l, const char *u, size_t len, bool *counted)
+{
+    char host[256];
+
+    *counted = false;
+    if (len == 0 || u[0] == '#' || (len >= 2 && u[0] == '/' && u[1] == '/'))
+        return RW_SKIP_RELATIVE;
+    size_t k = 0;
+    while (k < len && (isalnum((unsigned char)u[k]) || u[k] == '+' || u[k] == '-' || u[k] == '.'))
+        k++;
+    if (k == 0 || k == len || u[k] != ':' || !isalpha((unsigned char)u[0]))
+        return RW_SKIP_RELATIVE; /* no scheme: relative, or www.example.com */
+    if (!(k == 4 && strncasecmp(u, "http", 4) == 0) && !(k == 5 && strncasecmp(u, "https", 5) == 0))
+        return RW_SKIP_NOT_HTTP;
+    if (!url_host(u, len, host, sizeof(host)))
+        return RW_SKIP_INVALID;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f || u[i] == ' ')
+            return RW_SKIP_INVALID;
+    if (is_placeholder(u, len))
+        return RW_SKIP_PLACEHOLDER;
+    if (host_in(host, l->o->own_hosts, l->o->n_own_hosts, false)) {
+        *counted = true;
+        return RW_SKIP_OWN;
+    }
+    if (host_in(host, l->o->excluded_domains, l->o->n_excluded_domains, true))
+        return RW_SKIP_EXCLUDED;
+    if (ci_contains(u, len, "unsubscribe"))
+        return RW_SKIP_UNSUBSCRIBE;
+    if (l->o->max_url_length && len > l->o->max_url_length)
+        return RW_SKIP_LENGTH;
+    if (l->counted >= l->o->max_links)
+        return RW_SKIP_CAP;
+    return -1;
+}
+
+/* new_url - the tracked URL for u into out; false: leave the link (reason counted) */
+static bool new_url(rw_links *l, const char *u, size_t len, rw_part_kind kind, buf *out)
+{
+    bool counted;
+    unsigned index;
+    int why;
+
+    if (kind == RW_PART_TEXT && in_list(l->optout_urls, l->n_optout, u, len)) {
+        l->st->skipped[RW_SKIP_OPTOUT]++;
+        return false;
+    }
+    why = classify(l, u, len, &counted);
+    if (counted && l->counted < l->o->max_links)
+        l->counted++;
+    if (why >= 0) {
+        l->st->skipped[why]++;
+        return false;
+    }
+    bool reuse = false;
+    index = l->next_index;
+    if (kind == RW_PART_TEXT) {
+        for (size_t i = 0; i < l->n_done; i++)
+            if (strlen(l->done_urls[i]) == len && memcmp(l->done_urls[i], u, len) == 0) {
+                index = l->done_index[i];
+                reuse = true;
+                break;
+            }
+    }
+    buf_reset(out);
+    if (!l->o->click_url || !l->o->click_url(l->o->cb_arg, u, len, index, kind, out) ||
+        out->len < 8 ||
+        !(ci_prefix(out->data, out->len, "http://") ||
+          ci_prefix(out->data, out->len, "https://"))) {
+        l->st->skipped[RW_SKIP_CALLBACK]++;
+        return false;
+    }
+    if (!reuse) {
+        l->next_index++;
+        l->counted++;
+        if (kind == RW_PART_HTML && !remember_done(l, u, len, index))
+            l->oom = true;
+    }
+    l->st->links_rewritten++;
+    return true;
+}
+
+/* ---- entities ------------------------------------------------------------- */
+
+static void put_utf8(buf *b, unsigned long cp)
+{
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        buf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        buf_putc(b, (char)(0xC0 | cp >> 6));
+        buf_putc(b, (char)(0x80 | (cp & 63)));
+    } else if (cp < 0x10000) {
+        buf_putc(b, (char)(0xE0 | cp >> 12));
+        buf_putc(b, (char)(0x80 | (cp >> 6 & 63)));
+        buf_putc(b, (char)(0x80 | (cp & 63)));
+    } else {
+        buf_putc(b, (char)(0xF0 | cp >> 18));
+        buf_putc(b, (char)(0x80 | (cp >> 12 & 63)));
+        buf_putc(b, (char)(0x80 | (cp >> 6 & 63)));
+        buf_putc(b, (char)(0x80 | (cp & 63)));
+    }
+}
+
+/* decode_value - entity-decode, drop tab/CR/LF (as browsers do), trim, spaces to %20 */
+static void decode_value(const unsigned char *v, size_t len, buf *out)
+{
+    static const struct {
+        const char *name;
+        char c;
+    } named[] = {{"amp;", '&'}, {"lt;", '<'},    {"gt;", '>'},     {"quot;", '"'}, {"apos;", '\''},
+                 {"sol;", '/'}, {"quest;", '?'}, {"equals;", '='}, {"num;", '#'}};
+    buf tmp;
+    buf_init(&tmp);
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] == '\t' || v[i] == '\r' || v[i] == '\n')
+            continue;
+        if (v[i] != '&') {
+            buf_putc(&tmp, (char)v[i]);
+            continue;
+        }
+        size_t rest = len - i - 1;
+        const char *r = (const char *)v + i + 1;
+        if (rest >= 2 && r[0] == '#') {
+            bool hex = r[1] == 'x' || r[1] == 'X';
+            size_t j = hex ? 2 : 1;
+            unsigned long cp = 0;
+            size_t digits = 0;
+            while (j < rest && (hex ? is_hex(r[j]) : isdigit((unsigned char)r[j])) && digits < 8) {
+                cp = cp * (hex ? 16 : 10) +
+                     (unsigned long)(isdigit((unsigned char)r[j])
+                                             ? r[j] - '0'
+                                             : tolower((unsigned char)r[j]) - 'a' + 10);
+                j++;
+                digits++;
+            }
+            if (digits) {
+                put_utf8(&tmp, cp);
+                i += j + (j < rest && r[j] == ';' ? 1 : 0);
+                continue;
+            }
+        } else {
+            size_t k;
+            for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
+                size_t nl = strlen(named[k].name);
+                if (rest >= nl && strncasecmp(r, named[k].name, nl) == 0) {
+                    buf_putc(&tmp, named[k].c);
+                    i += nl;
+                    break;
+                }
+                /* &amp without the semicolon, as mail HTML often has it */
+                if (k == 0 && rest >= 3 && strncasecmp(r, "amp", 3) == 0 &&
+                    (rest == 3 || !isalnum((unsigned char)r[3]))) {
+                    buf_putc(&tmp, '&');
+                    i += 3;
+                    break;
+                }
+            }
+            if (k < sizeof(named) / sizeof(named[0]))
+                continue;
+        }
+        buf_putc(&tmp, '&');
+    }
+    size_t s = 0, e = tmp.len;
+    while (s < e && (tmp.data[s] == ' ' || tmp.data[s] == '\f'))
+        s++;
+    while (e > s && (tmp.data[e - 1] == ' ' || tmp.data[e - 1] == '\f'))
+        e--;
+    buf_reset(out);
+    for (size_t i = s; i < e; i++) {
+        if (tmp.data[i] == ' ')
+            buf_append(out, "%20", 3);
+        else
+            buf_putc(out, tmp.data[i]);
+    }
+    buf_free(&tmp);
+}
+
+bool rw_attr_encode(const char *s, size_t len, buf *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '&':
+            buf_append(out, "&amp;", 5);
+            break;
+        case '"':
+            buf_append(out, "&quot;", 6);
+            break;
+        case '\'':
+            buf_append(out, "&#39;", 5);
+            break;
+        case '<':
+            buf_append(out, "&lt;", 4);
+            break;
+        case '>':
+            buf_append(out, "&gt;", 4);
+            break;
+        default:
+            buf_putc(out, s[i]);
+        }
+    }
+    return !buf_failed(out);
+}
+
+/* ---- the tokenizer --------------------------------------------------------- */
+
+typedef struct attr {
+    size_t start;          /* first byte of the white space before the name */
+    size_t name, name_len; /* the name */
+    size_t val, val_len;   /* the value without quotes (val_len 0 and no '=': none) */
+    size_t end;            /* after the value (and its closing quote) */
+    char quote;            /* '"', '\'' or 0 */
+    bool has_value;
+} attr;
+
+typedef struct tag {
+    size_t start, end; /* '<' .. after '>' */
+    size_t name, name_len;
+    bool closing;
+    attr a[MAX_ATTRS];
+    size_t n;
+    bool too_many;
+} tag;
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* parse_tag - a start or end tag at in[i] == '<'; false when it never closes */
+static bool parse_tag(const unsigned char *in, size_t len, size_t i, tag *t)
+{
+    size_t p = i + 1;
+
+    memset(t, 0, offsetof(tag, a));
+    t->n = 0;
+    t->too_many = false;
+    t->start = i;
+    if (p < len && in[p] == '/') {
+        t->closing = true;
+        p++;
+    }
+    t->name = p;
+    while (p < len && !is_space(in[p]) && in[p] != '>' && in[p] != '/')
+        p++;
+    t->name_len = p - t->name;
+    for (;;) {
+        size_t ws = p;
+        while (p < len && (is_space(in[p]) || in[p] == '/'))
+            p++;
+        if (p >= len)
+            return false;
+        if (in[p] == '>') {
+            t->end = p + 1;
+            return true;
+        }
+        attr a = {.start = ws, .name = p};
+        while (p < len && !is_space(in[p]) && in[p] != '>' && in[p] != '=' &&
+               !(in[p] == '/' && p + 1 < len && in[p + 1] == '>'))
+            p++;
+        if (p == a.name) /* a lone '=' */
+            p++;
+        a.name_len = p - a.name;
+        size_t q = p;
+        while (q < len && is_space(in[q]))
+            q++;
+        if (q < len && in[q] == '=') {
+            q++;
+            while (q < len && is_space(in[q]))
+                q++;
+            if (q >= len)
+                return false;
+            a.has_value = true;
+            if (in[q] == '"' || in[q] == '\'') {
+                a.quote = (char)in[q];
+                const unsigned char *c = memchr(in + q + 1, in[q], len - q - 1);
+                if (!c)
+                    return false;
+                a.val = q + 1;
+                a.val_len = (size_t)(c - (in + q + 1));
+                p = (size_t)(c - in) + 1;
+            } else {
+                a.val = q;
+                while (q < len && !is_space(in[q]) && in[q] != '>')
+                    q++;
+                a.val_len = q - a.val;
+                p = q;
+            }
+        }
+        a.end = p;
+        if (t->n < MAX_ATTRS)
+            t->a[t->n++] = a;
+        else
+            t->too_many = true;
+    }
+}
+
+static bool name_is(const unsigned char *in, size_t off, size_t len, const char *name)
+{
+    return strlen(name) == len && strncasecmp((const char *)in + off, name, len) == 0;
+}
+
+static bool value_is(const unsigned char *in, const attr *a, const char *v)
+{
+    size_t s = a->val, l = a->val_len;
+    while (l && is_space(in[s])) {
+        s++;
+        l--;
+    }
+    while (l && is_space(in[s + l - 1]))
+        l--;
+    return strlen(v) == l && strncasecmp((const char *)in + s, v, l) == 0;
+}
+
+/* is_marker - a per-link opt-out attribute (TRACKING.md section 1) */
+static bool is_marker(const unsigned char *in, const attr *a)
+{
+    static const struct {
+        const char *name, *value; /* value NULL: any */
+    } m[] = {{"clicktracking", "off"},      {"data-pm-no-track", NULL},
+             {"disable-tracking", "true"},  {"ses:no-track", NULL},
+             {"data-msys-clicktrack", "0"}, {"data-mautic-disable-tracking", "true"},
+             {"data-skip-click", NULL},     {"data-no-track", NULL}};
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        if (name_is(in, a->name, a->name_len, m[i].name))
+            return m[i].value == NULL || (a->has_value && value_is(in, a, m[i].value));
+    return false;
+}
+
+/* find_close - the offset of "</name" (case-insensitive, then space, '>' or '/'), or len */
+static size_t find_close(const unsigned char *in, size_t len, size_t from, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t p = from; p + 2 + nl <= len; p++) {
+        const unsigned char *lt = memchr(in + p, '<', len - p);
+        if (!lt)
+            return len;
+        p = (size_t)(lt - in);
+        if (p + 2 + nl <= len && in[p + 1] == '/' &&
+            strncasecmp((const char *)in + p + 2, name, nl) == 0 &&
+            (p + 2 + nl == len || is_space(in[p + 2 + nl]) || in[p + 2 + nl] == '>' ||
+             in[p + 2 + nl] == '/'))
+            return p;
+    }
+    return len;
+}
+
+static const char *raw_text_name(const unsigned char *in, const tag *t)
+{
+    static const char *const raw[] = {"script", "style", "textarea", "title", "xmp"};
+    for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
+        if (name_is(in, t->name, t->name_len, raw[i]))
+            return raw[i];
+    return NULL;
+}
+
+/* img_is_own_pixel - <img src> on an own host with an /o/ path */
+static bool img_is_own_pixel(const rw_links *l, const unsigned char *in, const tag *t, buf *tmp)
+{
+    char host[256];
+    for (size_t k = 0; k < t->n; k++) {
+        const attr *a = &t->a[k];
+        if (!name_is(in, a->name, a->name_len, "src") || !a->has_value)
+            continue;
+        decode_value(in + a->val, a->val_len, tmp);
+        if (!url_host(tmp->data ? tmp->data : "", tmp->len, host, sizeof(host)) ||
+            !host_in(host, l->o->own_hosts, l->o->n_own_hosts, false))
+            return false;
+        const char *p = strstr(buf_cstr(tmp), "://");
+        p = p ? strchr(p + 3, '/') : NULL;
+        return p && strncmp(p, "/o/", 3) == 0;
+    }
+    return false;
+}
+
+/* link_tag - rewrite one <a>/<area>; appends the (maybe new) tag to out */
+static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *out, bool *changed,
+                     buf *url, buf *nu)
+{
+    const attr *href = NULL;
+    bool marker = false;
+
+    for (size_t k = 0; k < t->n; k++) {
+        if (!href && t->a[k].has_value && name_is(in, t->a[k].name, t->a[k].name_len, "href"))
+            href = &t->a[k];
+        if (is_marker(in, &t->a[k]))
+            marker = true;
+    }
+    if (t->too_many || (!href && !marker)) {
+        buf_append(out, in + t->start, t->end - t->start);
+        return;
+    }
+    bool notrack = false, rewrite = false;
+    if (href) {
+        decode_value(in + href->val, href->val_len, url);
+        if (ci_prefix(url->data ? url->data : "", url->len, "https+notrack://")) {
+            notrack = true; /* Postal's scheme marker: becomes https:// untracked */
+            memmove(url->data + 5, url->data + 13, url->len - 13);
+            url->len -= 8;
+            url->data[url->len] = 0;
+        }
+    }
+    if (href && (marker || notrack)) {
+        l->st->skipped[RW_SKIP_OPTOUT]++;
+        if (!remember(&l->optout_urls, &l->n_optout, &l->cap_optout, url->data, url->len))
+            l->oom = true;
+    } else if (href) {
+        rewrite = new_url(l, url->data ? url->data : "", url->len, RW_PART_HTML, nu);
+    }
+    if (!marker && !notrack && !rewrite) {
+        buf_append(out, in + t->start, t->end - t->start);
+        return;
+    }
+    /* splice: markers dropped, the href value replaced */
+    size_t p = t->start;
+    for (size_t k = 0; k < t->n; k++) {
+        const attr *a = &t->a[k];
+        if (is_marker(in, a)) {
+            buf_append(out, in + p, a->start - p);
+            p = a->end;
+            l->st->markers_stripped++;
+        } else if (a == href && (rewrite || notrack)) {
+            const char *nv = rewrite ? nu->data : url->data;
+            size_t nl = rewrite ? nu->len : url->len;
+            if (a->quote) {
+                buf_append(out, in + p, a->val - p);
+                rw_attr_encode(nv, nl, out);
+                p = a->val + a->val_len;
+            } else {
+                buf_append(out, in + p, a->val - p);
+                buf_putc(out, '"');
+                rw_attr_encode(nv, nl, out);
+                buf_putc(out, '"');
+                p = a->val + a->val_len;
+            }
+            if (notrack)
+                l->st->markers_stripped++;
+        }
+    }
+    buf_append(out, in + p, t->end - p);
+    *changed = true;
+}
+
+bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed,
+             size_t *insert_at, bool *own_pixel)
+{
+    size_t i = 0;
+    size_t last_body = (size_t)-1, last_html = (size_t)-1;
+    buf url, nu;
+    tag *t = malloc(sizeof(*t));
+
+    if (!t)
+        return false;
+    buf_init(&url);
+    buf_init(&nu);
+    *changed = false;
+    *own_pixel = false;
+    buf_reserve(out, len + len / 4 + 256);
+    while (i < len) {
+        const unsigned char *lt = memchr(in + i, '<', len - i);
+        size_t next = lt ? (size_t)(lt - in) : len;
+        buf_append(out, in + i, next - i);
+        i = next;
+        if (i >= len)
+            break;
+        size_t rest = len - i;
+        if (rest >= 4 && memcmp(in + i, "<!--", 4) == 0) {
+            const unsigned char *e = memmem(in + i + 4, rest - 4, "-->", 3);
+            size_t end = e ? (size_t)(e - in) + 3 : len;
+            buf_append(out, in + i, end - i);
+            i = end;
+            continue;
+        }
+        if (rest >= 9 && memcmp(in + i, "<![CDATA[", 9) == 0) {
+            const unsigned char *e = memmem(in + i + 9, rest - 9, "]]>", 3);
+            size_t end = e ? (size_t)(e - in) + 3 : len;
+            buf_append(out, in + i, end - i);
+            i = end;
+            continue;
+        }
+        if (rest >= 2 && (in[i + 1] == '!' || in[i + 1] == '?')) {
+            const unsigned char *e = memchr(in + i, '>', rest);
+            size_t end = e ? (size_t)(e - in) + 1 : len;
+            buf_append(out, in + i, end - i);
+            i = end;
+            continue;
+        }
+        bool starts_tag = rest >= 2 && (isalpha(in[i + 1]) ||
+                                        (in[i + 1] == '/' && rest >= 3 && isalpha(in[i + 2])));
+        if (!starts_tag || !parse_tag(in, len, i, t)) {
+            buf_putc(out, '<');
+            i++;
+            continue;
+        }
+        if (t->closing) {
+            if (name_is(in, t->name, t->name_len, "body"))
+                last_body = out->len;
+            else if (name_is(in, t->name, t->name_len, "html"))
+                last_html = out->len;
+            buf_append(out, in + t->start, t->end - t->start);
+            i = t->end;
+            continue;
+        }
+        if (l->o->click &&
+            (name_is(in, t->name, t->name_len, "a") || name_is(in, t->name, t->name_len, "area")))
+            link_tag(l, in, t, out, changed, &url, &nu);
+        else {
+            if (name_is(in, t->name, t->name_len, "img") && img_is_own_pixel(l, in, t, &url))
+                *own_pixel = true;
+            buf_append(out, in + t->start, t->end - t->start);
+        }
+        i = t->end;
+        const char *raw = raw_text_name(in, t);
+        if (raw) {
+            size_t end = find_close(in, len, i, raw);
+            buf_append(out, in + i, end - i);
+            i = end;
+        }
+    }
+    *insert_at = last_body != (size_t)-1   ? last_body
+                 : last_html != (size_t)-1 ? last_html
+                                           : out->len;
+    buf_free(&url);
+    buf_free(&nu);
+    free(t);
+    return !buf_failed(out) && !l->oom;
+}
+
+/* ---- text/plain ---------------------------------------------------------------- */
+
+bool rw_text(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed)
+{
+    buf nu;
+    size_t i = 0;
+
+    buf_init(&nu);
+    *changed = false;
+    buf_reserve(out, len + 256);
+    while (i < len) {
+        /* the next "http" at a word start */
+        size_t p = i;
+        for (; p + 7 <= len; p++) {
+            if ((in[p] == 'h' || in[p] == 'H') &&
+                (p == 0 || is_space(in[p - 1]) || in[p - 1] == '<') &&
+                (ci_prefix((const char *)in + p, len - p, "http://") ||
+                 ci_prefix((const char *)in + p, len - p, "https://")))
+                break;
+        }
+        if (p + 7 > len) {
+            buf_append(out, in + i, len - i);
+            break;
+        }
+        bool angle = p > 0 && in[p - 1] == '<';
+        size_t e = p;
+        while (e < len && !is_space(in[e]) && in[e] != '<' && in[e] != '>' && in[e] != '"')
+            e++;
+        if (angle && (e >= len || in[e] != '>')) {
+            buf_append(out, in + i, e - i);
+            i = e;
+            continue;
+        }
+        if (!angle)
+            while (e > p && strchr(".,;:!?')]}\"", in[e - 1]))
+                e--;
+        buf_append(out, in + i, p - i);
+        if (new_url(l, (const char *)in + p, e - p, RW_PART_TEXT, &nu)) {
+            buf_append(out, nu.data, nu.len);
+            *changed = true;
+        } else {
+            buf_append(out, in + p, e - p);
+        }
+        i = e;
+    }
+    buf_free(&nu);
+    return !buf_failed(out) && !l->oom;
+}

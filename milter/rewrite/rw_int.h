@@ -1,0 +1,56 @@
+/*
+ * rw_int.h - the rewrite engine's internal interfaces (not for the milter)
+ *
+ *	enc.c	quoted-printable and base64, both directions
+ *	html.c	the tag-level HTML rewriter and the text/plain URL rewriter
+ *	rewrite.c  the MIME walk, the gates, output assembly (rewrite.h)
+ */
+#ifndef SG_RW_INT_H
+#define SG_RW_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/buf.h"
+#include "milter/rewrite/rewrite.h"
+
+/* enc.c */
+bool rw_qp_decode(const unsigned char *in, size_t len, buf *out);
+bool rw_b64_decode(const unsigned char *in, size_t len, buf *out);
+bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out);
+bool rw_b64_encode(const unsigned char *in, size_t len, const char *eol, buf *out);
+bool rw_needs_qp(const unsigned char *in, size_t len, bool seven_bit);
+
+/* one message's link state, shared by its parts */
+typedef struct rw_links {
+    const rw_options *o;
+    rw_stats *st;
+    unsigned counted; /* links rewritten or already tracked: the cap */
+    unsigned next_index;
+    /* URLs rewritten in HTML (for the text parts' indexes) and opted out */
+    char **done_urls;
+    unsigned *done_index;
+    size_t n_done, cap_done;
+    char **optout_urls;
+    size_t n_optout, cap_optout;
+    bool oom;
+} rw_links;
+
+void rw_links_init(rw_links *l, const rw_options *o, rw_stats *st);
+void rw_links_free(rw_links *l);
+
+/* html.c: the HTML of one part, decoded; out gets the new HTML. *changed
+ * says whether anything differs; *insert_at is the offset in out before
+ * the last </body> outside comments and raw text (else the last </html>,
+ * else the end), where the footer and pixel go; *own_pixel is set when
+ * the HTML already holds an <img> on an own host with an /o/ path. */
+bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed,
+             size_t *insert_at, bool *own_pixel);
+
+/* html.c: URLs in a text/plain part (track_text) */
+bool rw_text(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed);
+
+/* html.c: entity-encode for an attribute value */
+bool rw_attr_encode(const char *s, size_t len, buf *out);
+
+#endif

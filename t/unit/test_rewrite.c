@@ -1,0 +1,469 @@
+/*
+ * test_rewrite.c - the rewrite engine, case by case (TRACKING.md section 9)
+ *
+ * The click callback writes https://t.test/c/<index>~<url>, so every test
+ * sees exactly which links were rewritten, with which index, from which
+ * decoded URL; the pixel is https://t.test/o/P and unsubscribe
+ * https://t.test/u/U.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "milter/rewrite/rewrite.h"
+#include "milter/rewrite/rw_int.h"
+#include "t/lib/tap.h"
+
+static bool click(void *arg, const char *url, size_t len, unsigned index, rw_part_kind kind,
+                  buf *out)
+{
+    (void)arg;
+    return buf_printf(out, "https://t.test/c/%u%s~%.*s", index, kind == RW_PART_TEXT ? "t" : "",
+                      (int)len, url);
+}
+
+static bool opn(void *arg, buf *out)
+{
+    (void)arg;
+    return buf_append_str(out, "https://t.test/o/P");
+}
+
+static bool unsub(void *arg, buf *out)
+{
+    (void)arg;
+    return buf_append_str(out, "https://t.test/u/U");
+}
+
+static const char *own[] = {"t.test"};
+static const char *excl[] = {"excluded.example"};
+
+static void opts(rw_options *o, bool c, bool p, bool u)
+{
+    rw_options_init(o);
+    o->click = c;
+    o->open = p;
+    o->unsubscribe = u;
+    o->own_hosts = own;
+    o->n_own_hosts = 1;
+    o->excluded_domains = excl;
+    o->n_excluded_domains = 1;
+    o->click_url = click;
+    o->open_url = opn;
+    o->unsub_url = unsub;
+}
+
+static rw_header html_hdrs[] = {{"Content-Type", "text/html; charset=utf-8"},
+                                {"Content-Transfer-Encoding", "8bit"}};
+
+/* html - rewrite an HTML single part (8bit) with clicks only; returns the new body or the input */
+static char *html(const char *in, const rw_options *o, rw_result *r)
+{
+    rw_status s = rw_rewrite(html_hdrs, 2, (const unsigned char *)in, strlen(in), o, r);
+    if (s == RW_MODIFIED && r->body_changed)
+        return strndup(r->body.data, r->body.len);
+    return strdup(in);
+}
+
+static void same_html(const char *in, const char *want, const char *name)
+{
+    rw_options o;
+    rw_result r;
+    opts(&o, true, false, false);
+    char *got = html(in, &o, &r);
+    tap_is_str(got, want, "%s", name);
+    free(got);
+    rw_result_free(&r);
+}
+
+int main(void)
+{
+    rw_options o;
+    rw_result r;
+    char *got;
+
+    /* --- href syntax ------------------------------------------------------- */
+    same_html("<a href=\"http://a.example/x\">x</a>",
+              "<a href=\"https://t.test/c/0~http://a.example/x\">x</a>", "double quotes");
+    same_html("<a href='http://a.example/x'>x</a>",
+              "<a href='https://t.test/c/0~http://a.example/x'>x</a>", "single quotes kept");
+    same_html("<a href=http://a.example/x>x</a>",
+              "<a href=\"https://t.test/c/0~http://a.example/x\">x</a>",
+              "unquoted value gets double quotes");
+    same_html("<A HREF=\"http://a.example/\">x</A><a Href=\"https://b.example/\">y</a>",
+              "<A HREF=\"https://t.test/c/0~http://a.example/\">x</A><a "
+              "Href=\"https://t.test/c/1~https://b.example/\">y</a>",
+              "HREF, Href, <A>; indexes in order");
+    same_html("<a\n  class=\"b\"\n  href = \"  http://a.example/x \n\"\n>x</a>",
+              "<a\n  class=\"b\"\n  href = \"https://t.test/c/0~http://a.example/x\"\n>x</a>",
+              "spaces and newlines around = and in the value; tag over lines");
+    same_html("<a title=\"a > b\" href=\"http://a.example/?q=1>2\">x</a>",
+              "<a title=\"a > b\" href=\"https://t.test/c/0~http://a.example/?q=1&gt;2\">x</a>",
+              "> inside a sibling attribute and inside the URL");
+    same_html("<a data-href=\"http://a.example/\">x</a><a "
+              "href=\"http://b.example/?href=http://c.example/\">y</a>",
+              "<a data-href=\"http://a.example/\">x</a><a "
+              "href=\"https://t.test/c/0~http://b.example/?href=http://c.example/\">y</a>",
+              "data-href and ?href= are not hrefs");
+    same_html("<a href=\"http://a.example/1\" href=\"http://a.example/2\">x</a>",
+              "<a href=\"https://t.test/c/0~http://a.example/1\" href=\"http://a.example/2\">x</a>",
+              "duplicate href: the first one counts");
+    same_html("<a>x</a><a href=\"\">y</a><a href=\" \">z</a>",
+              "<a>x</a><a href=\"\">y</a><a href=\" \">z</a>",
+              "no href, empty and blank href untouched");
+    same_html("<area shape=\"rect\" href=\"http://a.example/map\">",
+              "<area shape=\"rect\" href=\"https://t.test/c/0~http://a.example/map\">",
+              "<area href>");
+
+    /* --- schemes ------------------------------------------------------------- */
+    const char *skip = "<a href=\"mailto:a@b.example\">1</a><a href=\"MAILTO:a@b.example\">2</a><a "
+                       "href=\"tel:+1\">3</a>"
+                       "<a href=\"sms:1\">4</a><a href=\"#frag\">5</a><a href=\"cid:img1\">6</a><a "
+                       "href=\"/promo\">7</a>"
+                       "<a href=\"//cdn.example/x\">8</a><a href=\"javascript:alert(1)\">9</a>"
+                       "<a href=\"data:text/html,x\">10</a><a href=\"ftp://f.example/\">11</a><a "
+                       "href=\"www.x.com\">12</a>";
+    same_html(skip, skip,
+              "mailto, tel, sms, #, cid, relative, //, javascript, data, ftp, www. untouched");
+
+    /* --- URL content ---------------------------------------------------------- */
+    same_html("<a href=\"http://a.example/?a=1&amp;b=2&#38;c=3&#x26;d=4\">x</a>",
+              "<a href=\"https://t.test/c/0~http://a.example/?a=1&amp;b=2&amp;c=3&amp;d=4\">x</a>",
+              "&amp; &#38; &#x26; decoded before signing, &amp; in the output");
+    same_html("<a href=\"https://a.example/%20%EF/(x)/@y/[]/#!z\">x</a>",
+              "<a href=\"https://t.test/c/0~https://a.example/%20%EF/(x)/@y/[]/#!z\">x</a>",
+              "percent escapes, parentheses, @, [] and #! kept as they are");
+    same_html("<a href=\"https://bücher.example/ü/😀\">x</a>",
+              "<a href=\"https://t.test/c/0~https://bücher.example/ü/😀\">x</a>",
+              "Unicode host and path as bytes");
+    {
+        char big[2300], in[2400], want[2400];
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        snprintf(in, sizeof(in), "<a href=\"http://a.example/%s\">x</a>", big);
+        snprintf(want, sizeof(want), "%s", in);
+        same_html(in, want, "a URL over 2 KB is left alone (never truncated)");
+    }
+    same_html("<a href=\"{{url}}\">1</a><a href=\"http://a.example/{x}\">2</a>"
+              "<a href=\"%unsubscribe_url%\">3</a><a href=\"http://a.example/*|UNSUB|*\">4</a>"
+              "<a href=\"http://a.example/[[PERMALINK]]\">5</a><a "
+              "href=\"http://a.example/%7B%7Bx%7D%7D\">6</a>"
+              "<a href=\"http://a.example/?p=%25done%25\">7</a>",
+              "<a href=\"{{url}}\">1</a><a href=\"http://a.example/{x}\">2</a>"
+              "<a href=\"%unsubscribe_url%\">3</a><a href=\"http://a.example/*|UNSUB|*\">4</a>"
+              "<a href=\"http://a.example/[[PERMALINK]]\">5</a><a "
+              "href=\"http://a.example/%7B%7Bx%7D%7D\">6</a>"
+              "<a href=\"https://t.test/c/0~http://a.example/?p=%25done%25\">7</a>",
+              "placeholders untouched; %25done%25 is not one");
+
+    /* --- opt-outs ----------------------------------------------------------------- */
+    same_html("<a data-no-track href=\"http://a.example/1\">1</a>"
+              "<a href=\"http://a.example/2\" DATA-NO-TRACK=\"true\">2</a>"
+              "<a data-no-track=1 href=\"http://a.example/3\">3</a>"
+              "<a clicktracking=\"off\" href=\"http://a.example/4\">4</a>"
+              "<a data-pm-no-track href=\"http://a.example/5\">5</a>"
+              "<a disable-tracking='true' href=\"http://a.example/6\">6</a>"
+              "<a ses:no-track href=\"http://a.example/7\">7</a>"
+              "<a data-msys-clicktrack=\"0\" href=\"http://a.example/8\">8</a>"
+              "<a data-mautic-disable-tracking=\"true\" href=\"http://a.example/9\">9</a>"
+              "<a data-skip-click href=\"http://a.example/10\">10</a>",
+              "<a href=\"http://a.example/1\">1</a><a href=\"http://a.example/2\">2</a>"
+              "<a href=\"http://a.example/3\">3</a><a href=\"http://a.example/4\">4</a>"
+              "<a href=\"http://a.example/5\">5</a><a href=\"http://a.example/6\">6</a>"
+              "<a href=\"http://a.example/7\">7</a><a href=\"http://a.example/8\">8</a>"
+              "<a href=\"http://a.example/9\">9</a><a href=\"http://a.example/10\">10</a>",
+              "every vendor marker honoured, any case, before or after href, and stripped");
+    same_html("<a data-no-tracking href=\"http://a.example/1\">1</a><a clicktracking=\"on\" "
+              "href=\"http://a.example/2\">2</a>"
+              "<a href=\"http://a.example/?data-no-track=1\">3</a>",
+              "<a data-no-tracking href=\"https://t.test/c/0~http://a.example/1\">1</a><a "
+              "clicktracking=\"on\" href=\"https://t.test/c/1~http://a.example/2\">2</a>"
+              "<a href=\"https://t.test/c/2~http://a.example/?data-no-track=1\">3</a>",
+              "look-alike data-no-tracking, clicktracking=on and a marker inside the URL are "
+              "tracked");
+    same_html("<a href=\"https+notrack://a.example/x\">x</a>",
+              "<a href=\"https://a.example/x\">x</a>",
+              "https+notrack:// becomes https:// untracked");
+
+    /* --- own origin, exclusions ---------------------------------------------------- */
+    same_html("<a href=\"https://t.test/c/abc\">1</a><a href=\"https://t.test/u/abc\">2</a>"
+              "<a href=\"https://other.example/redirect?u=x\">3</a><a "
+              "href=\"https://excluded.example/\">4</a>"
+              "<a href=\"https://www.excluded.example/\">5</a><a "
+              "href=\"https://notexcluded.example/\">6</a>"
+              "<a href=\"https://a.example/unsubscribe?id=1\">7</a>",
+              "<a href=\"https://t.test/c/abc\">1</a><a href=\"https://t.test/u/abc\">2</a>"
+              "<a href=\"https://t.test/c/0~https://other.example/redirect?u=x\">3</a><a "
+              "href=\"https://excluded.example/\">4</a>"
+              "<a href=\"https://www.excluded.example/\">5</a><a "
+              "href=\"https://t.test/c/1~https://notexcluded.example/\">6</a>"
+              "<a href=\"https://a.example/unsubscribe?id=1\">7</a>",
+              "own host, excluded domains and subdomains, unsubscribe links skipped; another "
+              "host's /redirect tracked");
+    same_html("<a href=\"http://a.example/\">1</a><a href=\"http://a.example/\">2</a>",
+              "<a href=\"https://t.test/c/0~http://a.example/\">1</a><a "
+              "href=\"https://t.test/c/1~http://a.example/\">2</a>",
+              "the same URL twice: two links, two indexes");
+    opts(&o, true, false, false);
+    o.max_links = 2;
+    got = html("<a href=\"http://a.example/1\">1</a><a href=\"https://t.test/c/x\">own</a>"
+               "<a href=\"http://a.example/2\">2</a>",
+               &o, &r);
+    tap_is_str(got,
+               "<a href=\"https://t.test/c/0~http://a.example/1\">1</a><a "
+               "href=\"https://t.test/c/x\">own</a>"
+               "<a href=\"http://a.example/2\">2</a>",
+               "the cap: links already on the own host count, later links are left alone");
+    tap_is_int(r.stats.skipped[RW_SKIP_CAP], 1, "one link skipped by the cap");
+    free(got);
+    rw_result_free(&r);
+
+    /* --- comments and raw text ------------------------------------------------------- */
+    const char *raw = "<!-- <a href=\"http://a.example/c\">c</a> --><!--[if mso]><v:roundrect "
+                      "href=\"http://a.example/v\">"
+                      "<![endif]--><script>var s='<a href=\"http://a.example/s\">';</script>"
+                      "<style>a[href=\"http://a.example/st\"]{}</style><![CDATA[<a "
+                      "href=\"http://a.example/d\">]]>";
+    same_html(raw, raw,
+              "comments, Outlook conditional comments, script, style and CDATA untouched");
+
+    /* --- pixel ------------------------------------------------------------------------ */
+    const char *px =
+            "<img src=\"https://t.test/o/P\" width=\"1\" height=\"1\" alt=\"\" border=\"0\" "
+            "style=\"display:block;width:1px;height:1px;border:0;overflow:hidden\" "
+            "tabindex=\"-1\">";
+    char want[1024];
+    opts(&o, false, true, false);
+    got = html("<html><body><p>a</p><!-- </body> --></BODY ></html>", &o, &r);
+    snprintf(want, sizeof(want), "<html><body><p>a</p><!-- </body> -->%s</BODY ></html>", px);
+    tap_is_str(got, want, "pixel before </BODY >, not before the </body> in a comment");
+    tap_ok(r.stats.pixel_added && r.stats.links_rewritten == 0, "opens on, clicks off: pixel only");
+    free(got);
+    rw_result_free(&r);
+    got = html("<p>a</p></body><p>b</p></body>", &o, &r);
+    snprintf(want, sizeof(want), "<p>a</p></body><p>b</p>%s</body>", px);
+    tap_is_str(got, want, "several </body>: before the last");
+    free(got);
+    rw_result_free(&r);
+    got = html("<p>fragment</p>", &o, &r);
+    snprintf(want, sizeof(want), "<p>fragment</p>%s", px);
+    tap_is_str(got, want, "no </body>: appended");
+    free(got);
+    rw_result_free(&r);
+    got = html("<p>quoted reply <img src=\"https://t.test/o/OLD\"></p></body>", &o, &r);
+    tap_ok(!r.stats.pixel_added, "an own pixel already there: no second pixel");
+    free(got);
+    rw_result_free(&r);
+    opts(&o, false, false, false);
+    tap_is_int(rw_rewrite(html_hdrs, 2, (const unsigned char *)"<a href=\"http://a.example/\">", 28,
+                          &o, &r),
+               RW_UNCHANGED, "everything off: unchanged");
+    rw_result_free(&r);
+
+    /* --- MIME: QP single part, soft break inside href ----------------------------------- */
+    {
+        rw_header h[] = {{"Content-Type", "text/html; charset=\"iso-8859-1\""},
+                         {"Content-Transfer-Encoding", "quoted-printable"}};
+        const char *in = "<p>Caf=E9 <a href=3D\"http://a.exa=\r\nmple/x?y=3D1\">x</a></p>\r\n";
+        opts(&o, true, false, false);
+        tap_is_int(rw_rewrite(h, 2, (const unsigned char *)in, strlen(in), &o, &r), RW_MODIFIED,
+                   "QP part rewritten");
+        buf dec;
+        buf_init(&dec);
+        rw_qp_decode((const unsigned char *)r.body.data, r.body.len, &dec);
+        tap_is_mem(dec.data, dec.len,
+                   "<p>Caf\xe9 <a href=\"https://t.test/c/0~http://a.example/x?y=1\">x</a></p>\r\n",
+                   strlen("<p>Caf\xe9 <a "
+                          "href=\"https://t.test/c/0~http://a.example/x?y=1\">x</a></p>\r\n"),
+                   "QP soft break and =3D inside the href decoded; Latin-1 byte kept");
+        bool short_lines = true;
+        for (const char *p = r.body.data, *e = p + r.body.len; p < e;) {
+            const char *nl = memchr(p, '\n', (size_t)(e - p));
+            size_t l = (size_t)((nl ? nl : e) - p);
+            if (l && p[l - 1] == '\r')
+                l--;
+            if (l > 76)
+                short_lines = false;
+            p = nl ? nl + 1 : e;
+        }
+        tap_ok(short_lines, "QP output lines at most 76");
+        tap_is_int(r.n_edits, 1, "only the marker header is added (encoding kept)");
+        buf_free(&dec);
+        rw_result_free(&r);
+    }
+    /* --- 8bit single part, one long line: switches to QP with a header change -------------- */
+    {
+        rw_header h[] = {{"Content-Type", "text/html"}, {"MIME-Version", "1.0"}};
+        buf in;
+        buf_init(&in);
+        for (int i = 0; i < 900; i++)
+            buf_append_str(&in, "<a href=\"http://a.example/\">x</a>");
+        opts(&o, true, false, false);
+        tap_is_int(rw_rewrite(h, 2, (const unsigned char *)in.data, in.len, &o, &r), RW_MODIFIED,
+                   "long line");
+        tap_ok(r.stats.cte_changed && r.n_edits >= 1 && r.edits[0].op == RW_HDR_CHANGE &&
+                       strcmp(r.edits[0].name, "Content-Transfer-Encoding") == 0 &&
+                       strcmp(r.edits[0].value, "quoted-printable") == 0,
+               "a line over 998 octets: the part becomes quoted-printable by a header change");
+        tap_is_int(r.stats.links_rewritten, 500, "the default cap of 500 links");
+        buf_free(&in);
+        rw_result_free(&r);
+    }
+    /* --- multipart: attachment, rfc822, alternative text + html, preamble, epilogue --------- */
+    {
+        rw_header h[] = {{"Content-Type", "multipart/mixed; boundary=\"XX\""},
+                         {"MIME-Version", "1.0"}};
+        const char *in =
+                "preamble\r\n"
+                "--XX\r\n"
+                "Content-Type: multipart/alternative; boundary=YY\r\n\r\n"
+                "--YY\r\nContent-Type: text/plain\r\n\r\nSee http://a.example/p and "
+                "http://b.example/q.\r\n"
+                "--YY\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                "PGEgaHJlZj0iaHR0cDovL2IuZXhhbXBsZS9xIj5xPC9hPjxhIGRhdGEtbm8tdHJhY2sgaHJlZj0i\r\n"
+                "aHR0cDovL2EuZXhhbXBsZS9wIj5wPC9hPjwvYm9keT4=\r\n"
+                "--YY--\r\n"
+                "--XX\r\nContent-Type: text/html; name=\"a.html\"\r\nContent-Disposition: "
+                "attachment\r\n\r\n"
+                "<a href=\"http://att.example/\">att</a>\r\n"
+                "--XX\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: text/html\r\n\r\n"
+                "<a href=\"http://fwd.example/\">fwd</a>\r\n"
+                "--XX--\r\nepilogue\r\n";
+        opts(&o, true, true, true);
+        o.track_text = true;
+        tap_is_int(rw_rewrite(h, 2, (const unsigned char *)in, strlen(in), &o, &r), RW_MODIFIED,
+                   "multipart");
+        const char *b = r.body.data;
+        tap_ok(strncmp(b, "preamble\r\n--XX\r\n", 16) == 0, "preamble kept");
+        tap_ok(r.body.len > 18 && memcmp(b + r.body.len - 18, "--XX--\r\nepilogue\r\n", 18) == 0,
+               "close delimiter and epilogue kept");
+        tap_ok(strstr(b, "<a href=\"http://att.example/\">att</a>") &&
+                       strstr(b, "<a href=\"http://fwd.example/\">fwd</a>"),
+               "attachment and message/rfc822 untouched");
+        tap_ok(strstr(b,
+                      "See http://a.example/p and https://t.test/c/0t~http://b.example/q.\r\n") !=
+                       NULL,
+               "text part: the URL opted out in the HTML is left, the other gets the HTML link's "
+               "index, "
+               "trailing period not part of the URL");
+        tap_ok(strstr(b, "Unsubscribe: <https://t.test/u/U>") != NULL, "text footer");
+        /* decode the HTML part back */
+        const char *s = strstr(b, "base64\r\n\r\n");
+        const char *e = s ? strstr(s, "--YY--") : NULL;
+        buf dec;
+        buf_init(&dec);
+        if (s && e)
+            rw_b64_decode((const unsigned char *)s + 10, (size_t)(e - s - 10), &dec);
+        buf_putc(&dec, 0);
+        tap_ok(strstr(dec.data, "<a href=\"https://t.test/c/0~http://b.example/q\">q</a><a "
+                                "href=\"http://a.example/p\">p</a>") &&
+                       strstr(dec.data, "<a href=\"https://t.test/u/U\">Unsubscribe</a></p><img "
+                                        "src=\"https://t.test/o/P\"") &&
+                       strstr(dec.data, "</body>"),
+               "base64 HTML: link rewritten, marker stripped, footer then pixel before </body>");
+        int hdr_adds = 0;
+        for (size_t i = 0; i < r.n_edits; i++)
+            if (r.edits[i].op == RW_HDR_ADD && (!strcmp(r.edits[i].name, "List-Unsubscribe") ||
+                                                !strcmp(r.edits[i].name, "List-Unsubscribe-Post")))
+                hdr_adds++;
+        tap_is_int(hdr_adds, 2, "List-Unsubscribe and List-Unsubscribe-Post added");
+        buf_free(&dec);
+
+        /* a second pass over the output changes nothing (marker) */
+        rw_header h2[] = {{"Content-Type", "multipart/mixed; boundary=\"XX\""},
+                          {"X-Sendgate-Tracked", "links=1"}};
+        rw_result r2;
+        tap_is_int(rw_rewrite(h2, 2, (const unsigned char *)r.body.data, r.body.len, &o, &r2),
+                   RW_UNCHANGED, "a second pass changes nothing");
+        rw_result_free(&r2);
+        rw_result_free(&r);
+    }
+    /* --- gates ---------------------------------------------------------------------------- */
+    {
+        rw_header sig[] = {{"Content-Type", "text/html"},
+                           {"DKIM-Signature", "v=1; a=rsa-sha256; d=x"}};
+        opts(&o, true, true, true);
+        tap_is_int(rw_rewrite(sig, 2, (const unsigned char *)"<a href=\"http://a.example/\">", 28,
+                              &o, &r),
+                   RW_UNCHANGED, "DKIM-signed: unchanged by default");
+        rw_result_free(&r);
+        rw_header sm[] = {
+                {"Content-Type",
+                 "multipart/signed; boundary=Z; protocol=\"application/pkcs7-signature\""}};
+        tap_is_int(rw_rewrite(sm, 1,
+                              (const unsigned char
+                                       *)"--Z\r\n\r\n<a href=\"http://a.example/\">\r\n--Z--\r\n",
+                              45, &o, &r),
+                   RW_UNCHANGED, "multipart/signed: unchanged");
+        rw_result_free(&r);
+        rw_header jp[] = {{"Content-Type", "text/html; charset=ISO-2022-JP"}};
+        tap_is_int(rw_rewrite(jp, 1, (const unsigned char *)"<a href=\"http://a.example/\">", 28,
+                              &o, &r),
+                   RW_MODIFIED, "ISO-2022-JP: the part is skipped (headers only)");
+        tap_ok(!r.body_changed && r.stats.parts_skipped == 1,
+               "the ISO-2022-JP body is not touched");
+        rw_result_free(&r);
+        rw_header oo[] = {{"Content-Type", "text/html"}, {"X-Sendgate-Track", " Off"}};
+        tap_is_int(rw_rewrite(oo, 2, (const unsigned char *)"<a href=\"http://a.example/\">", 28,
+                              &o, &r),
+                   RW_MODIFIED, "opt-out header");
+        tap_ok(!r.body_changed && r.n_edits == 2 && r.edits[0].op == RW_HDR_DELETE &&
+                       strcmp(r.edits[0].name, "X-Sendgate-Track") == 0,
+               "opt-out header honoured and removed, body untouched");
+        rw_result_free(&r);
+        rw_header lu[] = {{"Content-Type", "text/plain"},
+                          {"List-Unsubscribe", "<mailto:u@x.example>"}};
+        opts(&o, false, false, true);
+        tap_is_int(rw_rewrite(lu, 2, (const unsigned char *)"hi\r\n", 4, &o, &r), RW_UNCHANGED,
+                   "List-Unsubscribe already there: not duplicated, no footer");
+        rw_result_free(&r);
+        rw_header mal[] = {{"Content-Type", "multipart/mixed; boundary=Q"}};
+        opts(&o, true, true, false);
+        tap_is_int(
+                rw_rewrite(mal, 1,
+                           (const unsigned char *)"no boundary here <a href=\"http://a.example/\">",
+                           45, &o, &r),
+                RW_UNCHANGED, "a multipart without its boundary: unchanged");
+        rw_result_free(&r);
+    }
+    /* --- bare LF input keeps LF ------------------------------------------------------------- */
+    {
+        rw_header h[] = {{"Content-Type", "text/plain"}};
+        opts(&o, false, false, true);
+        const char *in = "line one\nline two\n";
+        rw_rewrite(h, 1, (const unsigned char *)in, strlen(in), &o, &r);
+        tap_is_mem(r.body.data, r.body.len,
+                   "line one\nline two\n\nUnsubscribe: <https://t.test/u/U>\n",
+                   strlen("line one\nline two\n\nUnsubscribe: <https://t.test/u/U>\n"),
+                   "bare-LF input: the footer lines end with LF too");
+        rw_result_free(&r);
+    }
+    /* --- encoders ------------------------------------------------------------------------------
+     */
+    {
+        buf e, d;
+        buf_init(&e);
+        buf_init(&d);
+        unsigned char all[256];
+        for (int i = 0; i < 256; i++)
+            all[i] = (unsigned char)i;
+        rw_b64_encode(all, 256, "\r\n", &e);
+        rw_b64_decode((const unsigned char *)e.data, e.len, &d);
+        tap_is_mem(d.data, d.len, all, 256, "base64 round trip of every byte");
+        buf_reset(&e);
+        buf_reset(&d);
+        const char *t = "a=b \r\n.dot\r\n--XX boundary-like\r\ntrailing space \r\n";
+        rw_qp_encode((const unsigned char *)t, strlen(t), "\r\n", &e);
+        tap_ok(strstr(e.data, "\r\n=2Ddot") == NULL && strstr(e.data, "=2E") &&
+                       strstr(e.data, "=2D-XX") && strstr(e.data, "space=20\r\n"),
+               "QP escapes '=', a leading '.', a leading '-' and trailing white space");
+        rw_qp_decode((const unsigned char *)e.data, e.len, &d);
+        tap_is_mem(d.data, d.len, t, strlen(t), "QP round trip");
+        buf_reset(&d);
+        rw_qp_decode((const unsigned char *)"a=3d=ZZb=\n c", 12, &d);
+        tap_is_mem(d.data, d.len, "a==ZZb c", 8,
+                   "QP: lowercase hex, bad escapes kept, soft break removed");
+        buf_free(&e);
+        buf_free(&d);
+    }
+    return tap_done();
+}
