@@ -46,13 +46,12 @@ bool rw_qp_decode(const unsigned char *in, size_t len, buf *out)
             buf_putc(out, (char)(hexval(in[i + 1]) << 4 | hexval(in[i + 2])));
             i += 3;
         } else {
-            /* soft break with trailing white space before the line end */
+            /* soft break with trailing white space (or stray CRs) before the line end */
             size_t j = i + 1;
-            while (j < len && (in[j] == ' ' || in[j] == '\t'))
+            while (j < len && (in[j] == ' ' || in[j] == '\t' || in[j] == '\r'))
                 j++;
-            if (j > i + 1 && j < len &&
-                (in[j] == '\n' || (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n'))) {
-                i = j + (in[j] == '\r' ? 2 : 1);
+            if (j > i + 1 && j < len && in[j] == '\n') {
+                i = j + 1;
                 continue;
             }
             buf_putc(out, '=');
@@ -142,47 +141,49 @@ bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out
     static const char hex[] = "0123456789ABCDEF";
     size_t eol_len = strlen(eol), col = 0;
 
-    if (!buf_reserve(out, len + len / 8 + 16))
+    /* worst case: every byte escaped, plus a soft break per 25 of them */
+    if (!buf_reserve(out, len * 3 + (len / 24 + 2) * (eol_len + 1) + 16))
         return false;
+    char *o = out->data + out->len;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = in[i];
-        char tok[3];
-        size_t tl = 1;
-
         if (c == '\n' || (c == '\r' && i + 1 < len && in[i + 1] == '\n')) {
             if (c == '\r')
                 i++;
-            buf_append(out, eol, eol_len);
+            memcpy(o, eol, eol_len);
+            o += eol_len;
             col = 0;
             continue;
         }
         bool at_eol = i + 1 == len || in[i + 1] == '\n' ||
                       (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
-        if (c == '=' || c > 126 || (c < 32 && c != '\t') || ((c == ' ' || c == '\t') && at_eol) ||
-            (c == '.' && col == 0) || (c == '-' && col == 0)) {
-            tok[0] = '=';
-            tok[1] = hex[c >> 4];
-            tok[2] = hex[c & 15];
-            tl = 3;
-        } else {
-            tok[0] = (char)c;
-        }
+        bool esc = c == '=' || c > 126 || (c < 32 && c != '\t') ||
+                   ((c == ' ' || c == '\t') && at_eol) || ((c == '.' || c == '-') && col == 0);
+        size_t tl = esc ? 3 : 1;
         /* room for the token and, unless the line ends right after it, a soft break */
         if (col + tl > (at_eol ? 76u : 75u)) {
-            buf_putc(out, '=');
-            buf_append(out, eol, eol_len);
+            *o++ = '=';
+            memcpy(o, eol, eol_len);
+            o += eol_len;
             col = 0;
-            if (tl == 1 && (c == '.' || c == '-')) {
-                tok[0] = '=';
-                tok[1] = hex[c >> 4];
-                tok[2] = hex[c & 15];
+            if (c == '.' || c == '-') {
+                esc = true;
                 tl = 3;
             }
         }
-        buf_append(out, tok, tl);
+        if (esc) {
+            o[0] = '=';
+            o[1] = hex[c >> 4];
+            o[2] = hex[c & 15];
+            o += 3;
+        } else {
+            *o++ = (char)c;
+        }
         col += tl;
     }
-    return !buf_failed(out);
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return true;
 }
 
 /* rw_needs_qp - would these bytes break a 7bit/8bit part (RFC 5322 998, 8-bit in 7bit, NUL, bare

@@ -93,8 +93,9 @@ static bool ci_prefix(const char *s, size_t len, const char *p)
 static bool ci_contains(const char *s, size_t len, const char *needle)
 {
     size_t nl = strlen(needle);
+    int c0 = tolower((unsigned char)needle[0]);
     for (size_t i = 0; i + nl <= len; i++)
-        if (strncasecmp(s + i, needle, nl) == 0)
+        if (tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, needle, nl) == 0)
             return true;
     return false;
 }
@@ -107,9 +108,32 @@ static bool is_hex(int c)
 /* placeholders a downstream sender fills in: {{x}} {x} %x% *|x|* [[x]] %7B%7B */
 static bool is_placeholder(const char *u, size_t len)
 {
-    if (memchr(u, '{', len) || memchr(u, '}', len) || ci_contains(u, len, "%7B%7B") ||
-        ci_contains(u, len, "*|") || ci_contains(u, len, "|*") || ci_contains(u, len, "[[") ||
-        ci_contains(u, len, "]]"))
+    bool pct = false;
+    for (size_t i = 0; i < len; i++) {
+        switch (u[i]) {
+        case '{':
+        case '}':
+            return true;
+        case '*':
+            if ((i + 1 < len && u[i + 1] == '|') || (i > 0 && u[i - 1] == '|'))
+                return true;
+            break;
+        case '[':
+            if (i + 1 < len && u[i + 1] == '[')
+                return true;
+            break;
+        case ']':
+            if (i + 1 < len && u[i + 1] == ']')
+                return true;
+            break;
+        case '%':
+            pct = true;
+            break;
+        }
+    }
+    if (!pct)
+        return false;
+    if (ci_contains(u, len, "%7B%7B"))
         return true;
     for (size_t i = 0; i < len; i++) {
         if (u[i] != '%')
@@ -361,27 +385,33 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
 
 bool rw_attr_encode(const char *s, size_t len, buf *out)
 {
+    size_t run = 0;
     for (size_t i = 0; i < len; i++) {
+        const char *rep;
         switch (s[i]) {
         case '&':
-            buf_append(out, "&amp;", 5);
+            rep = "&amp;";
             break;
         case '"':
-            buf_append(out, "&quot;", 6);
+            rep = "&quot;";
             break;
         case '\'':
-            buf_append(out, "&#39;", 5);
+            rep = "&#39;";
             break;
         case '<':
-            buf_append(out, "&lt;", 4);
+            rep = "&lt;";
             break;
         case '>':
-            buf_append(out, "&gt;", 4);
+            rep = "&gt;";
             break;
         default:
-            buf_putc(out, s[i]);
+            continue;
         }
+        buf_append(out, s + run, i - run);
+        buf_append_str(out, rep);
+        run = i + 1;
     }
+    buf_append(out, s + run, len - run);
     return !buf_failed(out);
 }
 
