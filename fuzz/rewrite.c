@@ -6,8 +6,8 @@
  * is the body. Properties: no crash or sanitizer report; a modified body
  * keeps every line within 998 octets unless the input already had a longer
  * one; a second pass over the output, with the added headers in place and
- * no marker header, rewrites no link and adds no pixel (idempotence
- * without relying on the marker).
+ * no marker header, adds no pixel and rewrites no link (unless the first
+ * pass stripped opt-out markers, which only the marker header remembers).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -97,8 +97,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 h[1].value = cte_buf;
             }
         }
+        /* opt-out markers are stripped on the first pass, so without the
+           marker header a second pass would track those links: that is what
+           the marker header is for, and such inputs only check the pixel */
         if (rw_rewrite(h, n, out, out_len, &o, &r2) == RW_MODIFIED &&
-            (r2.stats.links_rewritten != 0 || r2.stats.pixel_added))
+            ((r2.stats.links_rewritten != 0 && r.stats.markers_stripped == 0) ||
+             r2.stats.pixel_added))
             abort();
         rw_result_free(&r2);
     }

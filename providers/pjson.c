@@ -54,6 +54,9 @@ bool pjson_long(const cJSON *v, long *out)
     long n;
 
     if (cJSON_IsNumber(v)) {
+        /* out of range (or NaN): converting would be undefined behaviour */
+        if (!(v->valuedouble >= -9223372036854775808.0 && v->valuedouble < 9223372036854775808.0))
+            return false;
         if (v->valuedouble != (double)(long)v->valuedouble)
             return false;
         *out = (long)v->valuedouble;

@@ -82,25 +82,31 @@ bool rw_b64_decode(const unsigned char *in, size_t len, buf *out)
 
     if (!buf_reserve(out, len / 4 * 3 + 3))
         return false;
+    unsigned char *o = (unsigned char *)out->data + out->len;
     for (size_t i = 0; i < len && in[i] != '='; i++) {
         int v = b64dec[in[i]];
         if (v == 0)
             continue;
         acc = acc << 6 | (unsigned)(v - 1);
         if (++n == 4) {
-            char b[3] = {(char)(acc >> 16), (char)(acc >> 8), (char)acc};
-            buf_append(out, b, 3);
+            o[0] = (unsigned char)(acc >> 16);
+            o[1] = (unsigned char)(acc >> 8);
+            o[2] = (unsigned char)acc;
+            o += 3;
             acc = 0;
             n = 0;
         }
     }
     if (n == 2) {
-        buf_putc(out, (char)(acc >> 4));
+        *o++ = (unsigned char)(acc >> 4);
     } else if (n == 3) {
-        char b[2] = {(char)(acc >> 10), (char)(acc >> 2)};
-        buf_append(out, b, 2);
+        o[0] = (unsigned char)(acc >> 10);
+        o[1] = (unsigned char)(acc >> 2);
+        o += 2;
     }
-    return !buf_failed(out);
+    out->len = (size_t)((char *)o - out->data);
+    out->data[out->len] = '\0';
+    return true;
 }
 
 static const char b64enc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -109,30 +115,41 @@ static const char b64enc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 bool rw_b64_encode(const unsigned char *in, size_t len, const char *eol, buf *out)
 {
     size_t eol_len = strlen(eol), col = 0;
-    char q[4];
 
     if (!buf_reserve(out, (len + 2) / 3 * 4 + (len / 57 + 1) * eol_len))
         return false;
+    char *o = out->data + out->len;
     for (size_t i = 0; i < len; i += 3) {
         unsigned v = (unsigned)in[i] << 16;
         if (i + 1 < len)
             v |= (unsigned)in[i + 1] << 8;
         if (i + 2 < len)
             v |= in[i + 2];
-        q[0] = b64enc[v >> 18 & 63];
-        q[1] = b64enc[v >> 12 & 63];
-        q[2] = i + 1 < len ? b64enc[v >> 6 & 63] : '=';
-        q[3] = i + 2 < len ? b64enc[v & 63] : '=';
-        buf_append(out, q, 4);
+        o[0] = b64enc[v >> 18 & 63];
+        o[1] = b64enc[v >> 12 & 63];
+        o[2] = i + 1 < len ? b64enc[v >> 6 & 63] : '=';
+        o[3] = i + 2 < len ? b64enc[v & 63] : '=';
+        o += 4;
         col += 4;
         if (col == 76) {
-            buf_append(out, eol, eol_len);
+            memcpy(o, eol, eol_len);
+            o += eol_len;
             col = 0;
         }
     }
-    if (col)
-        buf_append(out, eol, eol_len);
-    return !buf_failed(out);
+    if (col) {
+        memcpy(o, eol, eol_len);
+        o += eol_len;
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return true;
+}
+
+/* printable ASCII (and the space) that QP never escapes in the middle of a line */
+static inline bool qp_plain(unsigned char c)
+{
+    return c >= 32 && c <= 126 && c != '=';
 }
 
 /* rw_qp_encode - lines of at most 76 characters; decoded line breaks become eol */
@@ -154,6 +171,20 @@ bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out
             o += eol_len;
             col = 0;
             continue;
+        }
+        if (qp_plain(c) && col > 0 && col < 74) {
+            /* a run of plain characters: copied at once, up to the column limit
+               (leaving the last one to the careful path below) */
+            size_t j = i, room = 74 - col;
+            while (j + 1 < len && j - i < room && qp_plain(in[j]) && qp_plain(in[j + 1]))
+                j++;
+            if (j > i) {
+                memcpy(o, in + i, j - i);
+                o += j - i;
+                col += j - i;
+                i = j - 1;
+                continue;
+            }
         }
         bool at_eol = i + 1 == len || in[i + 1] == '\n' ||
                       (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
@@ -190,18 +221,23 @@ bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out
  * CR)? */
 bool rw_needs_qp(const unsigned char *in, size_t len, bool seven_bit)
 {
-    size_t line = 0;
+    const unsigned char *p = in, *end = in + len;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = in[i];
-        if (c == '\n') {
-            line = 0;
-            continue;
-        }
-        if (c == '\r' && i + 1 < len && in[i + 1] == '\n')
-            continue;
-        if (c == 0 || c == '\r' || (seven_bit && c > 127) || ++line > 998)
+    if (memchr(in, 0, len))
+        return true;
+    while (p < end) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        const unsigned char *le = nl ? nl : end;
+        size_t l = (size_t)(le - p);
+        if (l && le[-1] == '\r' && nl)
+            l--;
+        if (l > 998 || memchr(p, '\r', l))
             return true;
+        if (seven_bit)
+            for (size_t i = 0; i < l; i++)
+                if (p[i] > 127)
+                    return true;
+        p = nl ? nl + 1 : end;
     }
     return false;
 }

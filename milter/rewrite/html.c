@@ -317,16 +317,30 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
         char c;
     } named[] = {{"amp;", '&'}, {"lt;", '<'},    {"gt;", '>'},     {"quot;", '"'}, {"apos;", '\''},
                  {"sol;", '/'}, {"quest;", '?'}, {"equals;", '='}, {"num;", '#'}};
-    buf tmp;
-    buf_init(&tmp);
-    for (size_t i = 0; i < len; i++) {
-        if (v[i] == '\t' || v[i] == '\r' || v[i] == '\n')
+    size_t s = 0, e = len;
+
+    /* trimmed first (tab, CR and LF count as white space here too) */
+    while (s < e && (v[s] == ' ' || v[s] == '\f' || v[s] == '\t' || v[s] == '\r' || v[s] == '\n'))
+        s++;
+    while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\f' || v[e - 1] == '\t' || v[e - 1] == '\r' ||
+                     v[e - 1] == '\n'))
+        e--;
+    buf_reset(out);
+    buf_reserve(out, (e - s) * 3 + 1);
+    size_t run = s;
+    for (size_t i = s; i < e; i++) {
+        unsigned char c = v[i];
+        if (c != '&' && c != '\t' && c != '\r' && c != '\n' && c != ' ')
             continue;
-        if (v[i] != '&') {
-            buf_putc(&tmp, (char)v[i]);
+        buf_append(out, v + run, i - run);
+        run = i + 1;
+        if (c == ' ') {
+            buf_append(out, "%20", 3);
             continue;
         }
-        size_t rest = len - i - 1;
+        if (c != '&')
+            continue; /* tab, CR, LF dropped */
+        size_t rest = e - i - 1;
         const char *r = (const char *)v + i + 1;
         if (rest >= 2 && r[0] == '#') {
             bool hex = r[1] == 'x' || r[1] == 'X';
@@ -342,8 +356,9 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
                 digits++;
             }
             if (digits) {
-                put_utf8(&tmp, cp);
+                put_utf8(out, cp);
                 i += j + (j < rest && r[j] == ';' ? 1 : 0);
+                run = i + 1;
                 continue;
             }
         } else {
@@ -351,36 +366,26 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
             for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
                 size_t nl = strlen(named[k].name);
                 if (rest >= nl && strncasecmp(r, named[k].name, nl) == 0) {
-                    buf_putc(&tmp, named[k].c);
+                    buf_putc(out, named[k].c);
                     i += nl;
                     break;
                 }
                 /* &amp without the semicolon, as mail HTML often has it */
                 if (k == 0 && rest >= 3 && strncasecmp(r, "amp", 3) == 0 &&
                     (rest == 3 || !isalnum((unsigned char)r[3]))) {
-                    buf_putc(&tmp, '&');
+                    buf_putc(out, '&');
                     i += 3;
                     break;
                 }
             }
-            if (k < sizeof(named) / sizeof(named[0]))
+            if (k < sizeof(named) / sizeof(named[0])) {
+                run = i + 1;
                 continue;
+            }
         }
-        buf_putc(&tmp, '&');
+        buf_putc(out, '&');
     }
-    size_t s = 0, e = tmp.len;
-    while (s < e && (tmp.data[s] == ' ' || tmp.data[s] == '\f'))
-        s++;
-    while (e > s && (tmp.data[e - 1] == ' ' || tmp.data[e - 1] == '\f'))
-        e--;
-    buf_reset(out);
-    for (size_t i = s; i < e; i++) {
-        if (tmp.data[i] == ' ')
-            buf_append(out, "%20", 3);
-        else
-            buf_putc(out, tmp.data[i]);
-    }
-    buf_free(&tmp);
+    buf_append(out, v + run, e - run);
 }
 
 bool rw_attr_encode(const char *s, size_t len, buf *out)
@@ -654,16 +659,25 @@ static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *ou
     *changed = true;
 }
 
+static void mark_unterminated(size_t *at, size_t pos, bool cond)
+{
+    if (cond && pos < *at)
+        *at = pos;
+}
+
 bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed,
              size_t *insert_at, bool *own_pixel)
 {
     size_t i = 0;
     size_t last_body = (size_t)-1, last_html = (size_t)-1;
+    size_t unterminated_at = (size_t)-1; /* where a never-closed construct starts (out) */
     buf url, nu;
     tag *t = malloc(sizeof(*t));
 
     if (!t)
         return false;
+    unsigned links0 = l->st->links_rewritten, markers0 = l->st->markers_stripped,
+             counted0 = l->counted;
     buf_init(&url);
     buf_init(&nu);
     *changed = false;
@@ -680,6 +694,7 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
         if (rest >= 4 && memcmp(in + i, "<!--", 4) == 0) {
             const unsigned char *e = memmem(in + i + 4, rest - 4, "-->", 3);
             size_t end = e ? (size_t)(e - in) + 3 : len;
+            mark_unterminated(&unterminated_at, out->len, !e);
             buf_append(out, in + i, end - i);
             i = end;
             continue;
@@ -687,6 +702,7 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
         if (rest >= 9 && memcmp(in + i, "<![CDATA[", 9) == 0) {
             const unsigned char *e = memmem(in + i + 9, rest - 9, "]]>", 3);
             size_t end = e ? (size_t)(e - in) + 3 : len;
+            mark_unterminated(&unterminated_at, out->len, !e);
             buf_append(out, in + i, end - i);
             i = end;
             continue;
@@ -694,6 +710,7 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
         if (rest >= 2 && (in[i + 1] == '!' || in[i + 1] == '?')) {
             const unsigned char *e = memchr(in + i, '>', rest);
             size_t end = e ? (size_t)(e - in) + 1 : len;
+            mark_unterminated(&unterminated_at, out->len, !e);
             buf_append(out, in + i, end - i);
             i = end;
             continue;
@@ -701,6 +718,8 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
         bool starts_tag = rest >= 2 && (isalpha(in[i + 1]) ||
                                         (in[i + 1] == '/' && rest >= 3 && isalpha(in[i + 2])));
         if (!starts_tag || !parse_tag(in, len, i, t)) {
+            /* a tag that never closes runs to the end: nothing may follow it */
+            mark_unterminated(&unterminated_at, out->len, starts_tag);
             buf_putc(out, '<');
             i++;
             continue;
@@ -726,6 +745,7 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
         const char *raw = raw_text_name(in, t);
         if (raw) {
             size_t end = find_close(in, len, i, raw);
+            mark_unterminated(&unterminated_at, out->len, end == len);
             buf_append(out, in + i, end - i);
             i = end;
         }
@@ -733,6 +753,18 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
     *insert_at = last_body != (size_t)-1   ? last_body
                  : last_html != (size_t)-1 ? last_html
                                            : out->len;
+    if (unterminated_at != (size_t)-1) {
+        /* a construct that never closes (a comment, CDATA, raw text, a tag with
+           an open quote): the HTML is broken, a browser's reading of it is
+           anyone's guess, and any quote we add would change it. Left alone. */
+        buf_reset(out);
+        buf_append(out, in, len);
+        *changed = false;
+        *insert_at = (size_t)-1;
+        l->st->links_rewritten = links0;
+        l->st->markers_stripped = markers0;
+        l->counted = counted0;
+    }
     buf_free(&url);
     buf_free(&nu);
     free(t);

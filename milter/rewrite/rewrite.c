@@ -123,7 +123,8 @@ static void unfold(const char *v, size_t len, buf *out)
         s++;
     while (e > s && out->data[e - 1] == ' ')
         e--;
-    memmove(out->data, out->data + s, e - s);
+    if (e > s) /* data is NULL for an empty value */
+        memmove(out->data, out->data + s, e - s);
     out->len = e - s;
     buf_putc(out, 0);
     out->len--;
@@ -356,7 +357,7 @@ static void walk_part(walk *w, size_t s, size_t e, int depth, bool digest)
         bs = s + 2;
     else {
         const unsigned char *p = w->b + s;
-        bs = e;
+        bs = (size_t)-1;
         for (;;) {
             const unsigned char *nl = memchr(p, '\n', (size_t)(w->b + e - p));
             if (!nl)
@@ -373,6 +374,8 @@ static void walk_part(walk *w, size_t s, size_t e, int depth, bool digest)
             p = q;
         }
     }
+    if (bs == (size_t)-1)
+        return; /* no empty line: a part that is all header and no body, left alone */
     buf ct, cte, disp;
     buf_init(&ct);
     buf_init(&cte);
@@ -703,7 +706,9 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
                     l.oom = true;
                     break;
                 }
-                if (is_primary && (unsub_url || (pixel.len && !own_pixel))) {
+                if (is_primary && at == (size_t)-1)
+                    r->stats.parts_skipped++; /* no safe place for a footer or pixel */
+                else if (is_primary && (unsub_url || (pixel.len && !own_pixel))) {
                     buf ins;
                     buf_init(&ins);
                     buf_append(&ins, tmp.data, at);

@@ -65,7 +65,9 @@
  *		data-mautic-disable-tracking=true, data-skip-click,
  *		data-no-track, the https+notrack:// scheme) are honoured and
  *		stripped. Nothing inside comments, script, style and other
- *		raw-text elements or CDATA is touched. Outlook conditional
+ *		raw-text elements or CDATA is touched; HTML in which a comment,
+ *		CDATA, raw-text element or tag (an open quote) never closes is
+ *		broken and left alone entirely. Outlook conditional
  *		comments (<!--[if mso]> ... <![endif]-->) are comments too: the
  *		VML buttons in them keep their links (one consistent rule; the
  *		HTML button beside them is tracked), and the pixel never goes

@@ -42,7 +42,10 @@ void rw_links_free(rw_links *l);
 /* html.c: the HTML of one part, decoded; out gets the new HTML. *changed
  * says whether anything differs; *insert_at is the offset in out before
  * the last </body> outside comments and raw text (else the last </html>,
- * else the end), where the footer and pixel go; *own_pixel is set when
+ * else the end; (size_t)-1 when the HTML holds a construct that never
+ * closes, a comment, CDATA, raw text or a tag with an open quote: such
+ * broken HTML is left as it is), where the footer and pixel go;
+ * *own_pixel is set when
  * the HTML already holds an <img> on an own host with an /o/ path. */
 bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed,
              size_t *insert_at, bool *own_pixel);

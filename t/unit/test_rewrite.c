@@ -425,6 +425,32 @@ int main(void)
                 RW_UNCHANGED, "a multipart without its boundary: unchanged");
         rw_result_free(&r);
     }
+    /* --- found by the fuzzer: broken HTML and header-only parts ------------------------------ */
+    {
+        opts(&o, true, true, false);
+        const char *broken[] = {"<a href=\"http://a.example/x>\r\n", /* a quote never closes */
+                                "<p>x</p><!-- c </html>\r\n",        /* a comment never closes */
+                                "<style>a{}</html>",                 /* raw text never closes */
+                                "<a href=\"http://a.example/\">x</a><a title=\"t"};
+        for (size_t k = 0; k < sizeof(broken) / sizeof(broken[0]); k++) {
+            rw_status st = rw_rewrite(html_hdrs, 2, (const unsigned char *)broken[k],
+                                      strlen(broken[k]), &o, &r);
+            tap_ok(st == RW_UNCHANGED && !r.body_changed,
+                   "broken HTML %zu left alone (no pixel inside it)", k);
+            rw_result_free(&r);
+        }
+        rw_header mp[] = {{"Content-Type", "multipart/alternative; boundary=B"}};
+        const char *hdr_only = "--B\r\nContent-Type: text/html\r\nX-Note: no body\r\n--B--\r\n";
+        tap_is_int(rw_rewrite(mp, 1, (const unsigned char *)hdr_only, strlen(hdr_only), &o, &r),
+                   RW_UNCHANGED, "a part with no empty line (all header) is not a candidate");
+        rw_result_free(&r);
+        rw_header empty[] = {{"Content-Type", ""}, {"Content-Transfer-Encoding", "  "}};
+        tap_is_int(rw_rewrite(empty, 2, (const unsigned char *)"<p>x</p>", 8, &o, &r), RW_UNCHANGED,
+                   "empty header values: text/plain 7bit by default, nothing to do without text "
+                   "links");
+        tap_ok(!r.stats.pixel_added, "no pixel in a text/plain message");
+        rw_result_free(&r);
+    }
     /* --- bare LF input keeps LF ------------------------------------------------------------- */
     {
         rw_header h[] = {{"Content-Type", "text/plain"}};
