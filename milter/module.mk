@@ -12,4 +12,4 @@ UNIT_TESTS += t/unit/test_rewrite.c
 FUZZERS += fuzz/rewrite.c
 TEST_PROGS += bench_rewrite
 bench_rewrite_SRCS := bench/rewrite_main.c
-BENCHES += bench/rewrite
+BENCHES += bench/rewrite bench/smtp
