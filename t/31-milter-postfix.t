@@ -124,4 +124,6 @@ with Milter(conf2, "inet:127.0.0.1:%d" % port) as m:
         t.is_(r.returncode, 0, "the null sender is accepted (handling.null_sender default)")
     finally:
         pf.stop()
+    t.ok("TCP_NODELAY" not in m.logtext(),
+         "the inet listener got TCP_NODELAY (accepted connections inherit it: no 40 ms Nagle stalls)")
 t.done()

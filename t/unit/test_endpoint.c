@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -172,6 +173,23 @@ static bool roundtrip(int lfd, const endpoint *ep)
     return ok;
 }
 
+/* accepted_nodelay - does a connection accepted on lfd have TCP_NODELAY (inherited)? */
+static bool accepted_nodelay(int lfd, const endpoint *ep)
+{
+    char err[256];
+    int cfd = endpoint_connect(ep, 2000, err, sizeof(err)), afd, on = 0;
+    socklen_t len = sizeof(on);
+
+    if (cfd < 0)
+        return false;
+    afd = accept(lfd, NULL, NULL);
+    bool ok = afd >= 0 && getsockopt(afd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0 && on != 0;
+    if (afd >= 0)
+        close(afd);
+    close(cfd);
+    return ok;
+}
+
 /* test_group - a group the socket can be given: another one when root */
 static const char *test_group(void)
 {
@@ -299,6 +317,8 @@ static void test_inet(void)
     fd = endpoint_listen(&ep, 16, 0, NULL, err, sizeof(err));
     tap_ok(fd >= 0, "listen on %s: %s", spec, fd < 0 ? err : "ok");
     tap_ok(endpoint_set_nodelay(fd), "TCP_NODELAY on the listener");
+    tap_ok(accepted_nodelay(fd, &ep), "an accepted connection inherits TCP_NODELAY from the "
+                                      "listener (what the milter relies on)");
     tap_ok(roundtrip(fd, &ep), "connect and exchange a byte over TCP");
     fd2 = endpoint_listen(&ep, 16, 0, NULL, err, sizeof(err));
     tap_ok(fd2 < 0 && strstr(err, "bind"), "second listener on the same port: %s", err);
