@@ -12,7 +12,8 @@
 #
 # Components describe themselves in */module.mk fragments: each adds its sources
 # to CORE_SRCS (the static library every program links), declares PROGS with
-# <prog>_SRCS and <prog>_PKGS, adds unit tests to UNIT_TESTS, test-only helper
+# <prog>_SRCS and <prog>_PKGS, adds unit tests to UNIT_TESTS (with <test>_SRCS for program sources a test
+# needs beyond the core), test-only helper
 # programs to TEST_PROGS (built into $(BUILD)/<variant>/t/tools, never
 # installed), benchmarks to BENCHES and libFuzzer harnesses to FUZZERS.
 
@@ -68,7 +69,8 @@ $(BUILD)/$(1)/bin/$(p): $$(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$$($(p)_SRCS)) $$(
 )
 
 $(foreach t,$(UNIT_TESTS),
-$(BUILD)/$(1)/t/$(basename $(notdir $(t))).t: $(BUILD)/$(1)/obj/$(t:.c=.o) $$($(1)_CORE_LIB)
+$(BUILD)/$(1)/t/$(basename $(notdir $(t))).t: $(BUILD)/$(1)/obj/$(t:.c=.o) \
+		$$(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$$($(basename $(notdir $(t)))_SRCS)) $$($(1)_CORE_LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $(3) $$(LDFLAGS) -pthread -o $$@ $$^ $$(call pkg_libs,$(ALL_PKGS)) -lm
 )

@@ -130,11 +130,11 @@ sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsi
     p->caps.nr_data = (f1 & SMFIP_NR_DATA) != 0;
     p->caps.nr_eoh = (f1 & SMFIP_NR_EOH) != 0;
     if (f0 & SMFIF_SETSYMLIST) {
-        smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr}");
-        smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
-        smfi_setsymlist(ctx, SMFIM_DATA, "i");
-        smfi_setsymlist(ctx, SMFIM_EOH, "i");
-        smfi_setsymlist(ctx, SMFIM_EOM, "i");
+        mlt_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr}");
+        mlt_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+        mlt_setsymlist(ctx, SMFIM_DATA, "i");
+        mlt_setsymlist(ctx, SMFIM_EOH, "i");
+        mlt_setsymlist(ctx, SMFIM_EOM, "i");
     }
     return SMFIS_CONTINUE;
 }

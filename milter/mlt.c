@@ -200,3 +200,9 @@ int mlt_progress(SMFICTX *ctx)
 {
     return mlt_testmode ? MI_SUCCESS : smfi_progress(ctx);
 }
+
+/* mlt_setsymlist - ask the MTA for these macros at this stage (test mode: the driver sets them) */
+int mlt_setsymlist(SMFICTX *ctx, int stage, const char *macros)
+{
+    return mlt_testmode ? MI_SUCCESS : smfi_setsymlist(ctx, stage, (char *)macros);
+}

@@ -29,6 +29,7 @@ int mlt_addheader(SMFICTX *ctx, const char *name, const char *value);
 int mlt_chgheader(SMFICTX *ctx, const char *name, int index, const char *value);
 int mlt_replacebody(SMFICTX *ctx, const unsigned char *data, size_t len);
 int mlt_progress(SMFICTX *ctx);
+int mlt_setsymlist(SMFICTX *ctx, int stage, const char *macros);
 
 /* test mode: what the MTA would have told us, and what we did */
 typedef struct mlt_edit {

@@ -13,3 +13,8 @@ FUZZERS += fuzz/rewrite.c
 TEST_PROGS += bench_rewrite
 bench_rewrite_SRCS := bench/rewrite_main.c
 BENCHES += bench/rewrite bench/smtp
+
+# the callbacks through the mlt wrapper layer (the test stands in for main.c)
+UNIT_TESTS += t/unit/test_milter_cb.c
+test_milter_cb_SRCS := milter/callbacks.c milter/mlt.c milter/outgoing.c milter/reply.c \
+        milter/body.c milter/apply.c milter/tracking.c
