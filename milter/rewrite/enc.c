@@ -147,9 +147,15 @@ bool rw_b64_encode(const unsigned char *in, size_t len, const char *eol, buf *ou
 }
 
 /* printable ASCII (and the space) that QP never escapes in the middle of a line */
+#define QP_P(c)     (((c) >= 32 && (c) <= 126 && (c) != '=') ? 1 : 0)
+#define QP_R4(c)    QP_P(c), QP_P((c) + 1), QP_P((c) + 2), QP_P((c) + 3)
+#define QP_R16(c)   QP_R4(c), QP_R4((c) + 4), QP_R4((c) + 8), QP_R4((c) + 12)
+#define QP_R64(c)   QP_R16(c), QP_R16((c) + 16), QP_R16((c) + 32), QP_R16((c) + 48)
+static const unsigned char qp_plain_tab[256] = {QP_R64(0), QP_R64(64), QP_R64(128), QP_R64(192)};
+
 static inline bool qp_plain(unsigned char c)
 {
-    return c >= 32 && c <= 126 && c != '=';
+    return qp_plain_tab[c] != 0;
 }
 
 /* rw_qp_encode - lines of at most 76 characters; decoded line breaks become eol */
@@ -175,14 +181,18 @@ bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out
         if (qp_plain(c) && col > 0 && col < 74) {
             /* a run of plain characters: copied at once, up to the column limit
                (leaving the last one to the careful path below) */
-            size_t j = i, room = 74 - col;
-            while (j + 1 < len && j - i < room && qp_plain(in[j]) && qp_plain(in[j + 1]))
+            size_t j = i + 1, lim = i + (74 - col) + 1;
+            if (lim > len)
+                lim = len;
+            while (j < lim && qp_plain_tab[in[j]])
                 j++;
-            if (j > i) {
-                memcpy(o, in + i, j - i);
-                o += j - i;
-                col += j - i;
-                i = j - 1;
+            /* in[i..j) is plain: all but its last byte, which may end a line */
+            size_t n = j - i - 1;
+            if (n > 0) {
+                memcpy(o, in + i, n);
+                o += n;
+                col += n;
+                i += n - 1;
                 continue;
             }
         }

@@ -279,7 +279,8 @@ static bool new_url(rw_links *l, const char *u, size_t len, rw_part_kind kind, b
     if (!reuse) {
         l->next_index++;
         l->counted++;
-        if (kind == RW_PART_HTML && !remember_done(l, u, len, index))
+        /* text parts reuse an HTML link's index: remembered only when they are rewritten */
+        if (kind == RW_PART_HTML && l->o->track_text && !remember_done(l, u, len, index))
             l->oom = true;
     }
     l->st->links_rewritten++;
@@ -393,27 +394,28 @@ bool rw_attr_encode(const char *s, size_t len, buf *out)
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         const char *rep;
+        size_t rl;
         switch (s[i]) {
         case '&':
-            rep = "&amp;";
+            rep = "&amp;", rl = 5;
             break;
         case '"':
-            rep = "&quot;";
+            rep = "&quot;", rl = 6;
             break;
         case '\'':
-            rep = "&#39;";
+            rep = "&#39;", rl = 5;
             break;
         case '<':
-            rep = "&lt;";
+            rep = "&lt;", rl = 4;
             break;
         case '>':
-            rep = "&gt;";
+            rep = "&gt;", rl = 4;
             break;
         default:
             continue;
         }
         buf_append(out, s + run, i - run);
-        buf_append_str(out, rep);
+        buf_append(out, rep, rl);
         run = i + 1;
     }
     buf_append(out, s + run, len - run);
@@ -513,9 +515,11 @@ static bool parse_tag(const unsigned char *in, size_t len, size_t i, tag *t)
     }
 }
 
-static bool name_is(const unsigned char *in, size_t off, size_t len, const char *name)
+static inline bool name_is(const unsigned char *in, size_t off, size_t len, const char *name)
 {
-    return strlen(name) == len && strncasecmp((const char *)in + off, name, len) == 0;
+    /* first byte before anything else: most names differ there */
+    return len > 0 && (in[off] | 0x20) == (name[0] | 0x20) && strlen(name) == len &&
+           strncasecmp((const char *)in + off, name, len) == 0;
 }
 
 static bool value_is(const unsigned char *in, const attr *a, const char *v)
@@ -539,6 +543,9 @@ static bool is_marker(const unsigned char *in, const attr *a)
              {"disable-tracking", "true"},  {"ses:no-track", NULL},
              {"data-msys-clicktrack", "0"}, {"data-mautic-disable-tracking", "true"},
              {"data-skip-click", NULL},     {"data-no-track", NULL}};
+    /* every marker name is 12 to 28 bytes and starts with c, d or s */
+    if (a->name_len < 12 || a->name_len > 28 || !strchr("cdsCDS", in[a->name]))
+        return false;
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
         if (name_is(in, a->name, a->name_len, m[i].name))
             return m[i].value == NULL || (a->has_value && value_is(in, a, m[i].value));
