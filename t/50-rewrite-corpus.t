@@ -71,6 +71,8 @@ corpus = {
     "--S\r\nContent-Type: application/pkcs7-signature\r\n\r\nMIIB\r\n--S--\r\n",
     "iso-2022-jp": HDR + "Content-Type: text/html; charset=ISO-2022-JP\r\n\r\n" + HTML,
 }
+# bare LF input (a file written by a Unix tool): handled the same, delivered with LF
+corpus["html-qp-bare-lf"] = corpus["html-qp"].replace("\r\n", "\n")
 
 
 def milter_bytes(path):
@@ -107,6 +109,8 @@ for name, text in corpus.items():
         continue
     src, dst = email.message_from_bytes(raw), email.message_from_bytes(out)
     t.is_(structure(dst), structure(src), "%s: same MIME structure" % name)
+    if name.endswith("bare-lf"):
+        t.ok(b"\r" not in out, "%s: delivered with the input's bare LF line endings" % name)
     lines = out.split(b"\n")
     t.ok(max(len(l.rstrip(b"\r")) for l in lines) <= 998, "%s: no line over 998 octets" % name)
     # every non-candidate leaf is byte-identical once decoded
