@@ -110,7 +110,7 @@ check: deps
 
 # unit tests only (fast inner loop)
 unit: san
-	prove $(PROVE_FLAGS) $(san_TESTS)
+	SG_BUILD=$(abspath $(BUILD)/san) SG_TOP=$(CURDIR) prove $(PROVE_FLAGS) $(san_TESTS)
 
 demo: deps
 	$(MAKE) all
