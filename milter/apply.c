@@ -79,8 +79,9 @@ bool apply_send(SMFICTX *ctx, const char *qid, const apply_result *r)
 
     for (size_t i = 0; i < r->n_edits; i++) {
         const apply_edit *e = &r->edits[i];
-        int rc = e->op == 'a' ? mlt_addheader(ctx, e->name, e->value)
-                              : mlt_chgheader(ctx, e->name, e->index, e->op == 'd' ? NULL : e->value);
+        int rc = e->op == 'a'
+                         ? mlt_addheader(ctx, e->name, e->value)
+                         : mlt_chgheader(ctx, e->name, e->index, e->op == 'd' ? NULL : e->value);
         if (rc != MI_SUCCESS) {
             log_qid(LOG_WARNING, qid, "%s header %s failed", e->op == 'a' ? "adding" : "changing",
                     e->name);

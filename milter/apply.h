@@ -17,7 +17,7 @@
 #define APPLY_CHUNK 65536
 
 typedef struct apply_edit {
-    char op;     /* 'a' add, 'c' change, 'd' delete */
+    char op; /* 'a' add, 'c' change, 'd' delete */
     char *name;
     int index;   /* 'c'/'d': which field of that name, 1-based */
     char *value; /* 'a'/'c' */
@@ -26,7 +26,7 @@ typedef struct apply_edit {
 typedef struct apply_result {
     apply_edit *edits;
     size_t n_edits, cap_edits;
-    buf body;          /* the new body, when body_changed */
+    buf body; /* the new body, when body_changed */
     bool body_changed;
 } apply_result;
 

@@ -24,10 +24,10 @@ typedef struct milter_body {
     size_t mem_limit; /* spill beyond this */
     size_t max_size;  /* give up beyond this */
     const char *tmpdir;
-    bool too_big;     /* max_size exceeded: nothing more is kept */
-    bool failed;      /* an I/O error: rewriting is off for this message */
-    const char *why;  /* what went wrong, for the log */
-    void *map;        /* body_view's mapping of the spill file */
+    bool too_big;    /* max_size exceeded: nothing more is kept */
+    bool failed;     /* an I/O error: rewriting is off for this message */
+    const char *why; /* what went wrong, for the log */
+    void *map;       /* body_view's mapping of the spill file */
     size_t map_len;
 } milter_body;
 

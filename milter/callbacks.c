@@ -67,6 +67,8 @@ typedef struct conn_caps {
     bool nr_eoh;      /* ... and end of headers */
 } conn_caps;
 
+bool milter_noreply;
+
 /* no_reply - what a callback returns when it never refuses: nothing at all
    when the MTA agreed (one round trip less per header), else continue */
 static sfsistat no_reply(bool agreed)
@@ -119,16 +121,17 @@ sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsi
        Nagle plus delayed ACK stall inet: sockets (POSTFIX-HARNESS P1) */
     /* headers, DATA and end of headers never get an answer other than
        "continue" (a refusal decided there is given at end of message), so
-       the MTA need not wait for one: SMFIP_NR_*, one round trip less for
-       each header field */
-    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP | SMFIP_NR_HDR | SMFIP_NR_DATA |
-                 SMFIP_NR_EOH);
+       over a unix: socket the MTA need not wait for one: SMFIP_NR_*, one
+       round trip less for each header field (over TCP, Postfix's unanswered
+       small writes would wait for delayed ACKs instead) */
+    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP |
+                 (milter_noreply ? SMFIP_NR_HDR | SMFIP_NR_DATA | SMFIP_NR_EOH : 0));
     *pf2 = *pf3 = 0;
     p->caps.addrcpt_par = (f0 & SMFIF_ADDRCPT_PAR) != 0;
     p->caps.skip = (f1 & SMFIP_SKIP) != 0;
-    p->caps.nr_hdr = (f1 & SMFIP_NR_HDR) != 0;
-    p->caps.nr_data = (f1 & SMFIP_NR_DATA) != 0;
-    p->caps.nr_eoh = (f1 & SMFIP_NR_EOH) != 0;
+    p->caps.nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0; /* what we asked for, not what was offered */
+    p->caps.nr_data = (*pf1 & SMFIP_NR_DATA) != 0;
+    p->caps.nr_eoh = (*pf1 & SMFIP_NR_EOH) != 0;
     if (f0 & SMFIF_SETSYMLIST) {
         mlt_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr}");
         mlt_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");

@@ -132,8 +132,10 @@ int listener_open(const conf *cfg, char *err, size_t errlen)
     rc = smfi_opensocket(false);
     umask(old);
     if (rc != MI_SUCCESS) {
-        snprintf(err, errlen, "cannot open milter socket %s (in use, or no permission on "
-                              "its directory?)", spec);
+        snprintf(err, errlen,
+                 "cannot open milter socket %s (in use, or no permission on "
+                 "its directory?)",
+                 spec);
         return EX_UNAVAILABLE;
     }
     if (ep.kind == EP_UNIX)

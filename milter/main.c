@@ -232,6 +232,8 @@ static int milter_serve(bool foreground)
         return EX_CANTCREAT;
     }
     (void)milter_cache(); /* open it now, before libmilter starts threads */
+    milter_noreply = strncmp(mc->cfg->milter.socket, "unix:", 5) == 0 ||
+                     strncmp(mc->cfg->milter.socket, "local:", 6) == 0;
     if ((rc = listener_open(mc->cfg, err, sizeof(err))) != 0) {
         log_err("%s", err);
         daemon_detach_done(ready, rc);

@@ -35,8 +35,8 @@
 /* [milter] domain_source */
 enum { MILTER_SOURCE_HEADER = 0, MILTER_SOURCE_ENVELOPE = 1 };
 
-#define MILTER_MAX_HEADERS 1000   /* more header fields than this: no rewriting */
-#define MILTER_MAX_DOMAINS 8      /* distinct From: domains checked */
+#define MILTER_MAX_HEADERS 1000 /* more header fields than this: no rewriting */
+#define MILTER_MAX_DOMAINS 8    /* distinct From: domains checked */
 #define MILTER_QID_MAX     64
 
 typedef struct milter_config {
@@ -67,10 +67,10 @@ typedef struct milter_msg {
     const char *domain_from; /* "header", "envelope", "envelope (no From:)" */
     cache_outbound *rec;     /* record of the domain the settings come from */
     verdict v;
-    verdict refuse;    /* decided at end of header, given at end of message */
+    verdict refuse; /* decided at end of header, given at end of message */
     bool refusing;
-    bool decided;      /* a verdict has been reached for this message */
-    bool needs_body;   /* tracking: the body must be collected */
+    bool decided;    /* a verdict has been reached for this message */
+    bool needs_body; /* tracking: the body must be collected */
     milter_body body;
     unsigned bcc_added;
     unsigned rcpts_removed;
@@ -96,6 +96,10 @@ cache *milter_cache(void);
 
 /* callbacks.c */
 extern struct smfiDesc milter_desc;
+/* the MTA may skip waiting for our answer to headers, DATA and end of
+   headers (SMFIP_NR_*): only over a unix: socket, since over TCP the MTA's
+   unanswered small writes meet Nagle and delayed ACKs (set by main.c) */
+extern bool milter_noreply;
 sfsistat milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr);
 sfsistat milter_envfrom(SMFICTX *ctx, char **argv);
 sfsistat milter_envrcpt(SMFICTX *ctx, char **argv);

@@ -42,10 +42,10 @@ typedef struct mlt_edit {
 typedef struct mlt_record {
     mlt_edit *edits;
     size_t n_edits, cap_edits;
-    buf body;          /* replacement body, when body_replaced */
+    buf body; /* replacement body, when body_replaced */
     bool body_replaced;
     char rcode[4], xcode[16];
-    buf reply;         /* last smfi_setreply text */
+    buf reply; /* last smfi_setreply text */
 } mlt_record;
 
 void mlt_test_begin(void);

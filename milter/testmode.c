@@ -23,10 +23,10 @@ typedef struct tm_header {
 
 typedef struct tm_message {
     buf raw;
-    bool crlf;           /* the input used CRLF */
+    bool crlf; /* the input used CRLF */
     tm_header *hdrs;
     size_t n_hdrs;
-    const char *body;    /* into raw */
+    const char *body; /* into raw */
     size_t body_len;
 } tm_message;
 
@@ -104,9 +104,9 @@ static bool tm_parse(tm_message *m)
         const char *le = tm_line_end(p, end);
         size_t ll = (size_t)(le - p) - (le > p && le[-1] == '\r' ? 1 : 0);
         if (ll == 0) { /* the blank line */
-            if (field && !tm_add_header(m, field, p - (p[-1] == '\n' ? (p - 1 > field &&
-                                                                         p[-2] == '\r' ? 2 : 1)
-                                                                      : 0)))
+            if (field &&
+                !tm_add_header(m, field,
+                               p - (p[-1] == '\n' ? (p - 1 > field && p[-2] == '\r' ? 2 : 1) : 0)))
                 return false;
             p = le < end ? le + 1 : end;
             m->body = p;
@@ -117,10 +117,9 @@ static bool tm_parse(tm_message *m)
             p = le < end ? le + 1 : end;
             continue;
         }
-        if (field && !tm_add_header(m, field, p - (p[-1] == '\n' ? (p - 1 > field && p[-2] == '\r'
-                                                                         ? 2
-                                                                         : 1)
-                                                                  : 0)))
+        if (field &&
+            !tm_add_header(m, field,
+                           p - (p[-1] == '\n' ? (p - 1 > field && p[-2] == '\r' ? 2 : 1) : 0)))
             return false;
         field = p;
         p = le < end ? le + 1 : end;

@@ -156,6 +156,7 @@ int main(void)
     {
         unsigned long f0 = 0x1ff, f1 = 0x1fffff, p0, p1, p2, p3;
         begin("Q0");
+        milter_noreply = true; /* as over a unix: socket */
         tap_is_int(milter_negotiate(ctx, f0, f1, 0, 0, &p0, &p1, &p2, &p3), SMFIS_CONTINUE,
                    "negotiate");
         tap_ok((p0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT_PAR)) ==
@@ -169,6 +170,12 @@ int main(void)
                "steps: no HELO, SKIP, no reply to headers; body, DATA and headers still sent");
         tap_is_int(milter_header_cb(ctx, "X", "y"), SMFIS_NOREPLY,
                    "a header gets no reply when agreed");
+        milter_close(ctx);
+        milter_noreply = false; /* as over TCP */
+        milter_negotiate(ctx, f0, f1, 0, 0, &p0, &p1, &p2, &p3);
+        tap_ok(!(p1 & (SMFIP_NR_HDR | SMFIP_NR_DATA | SMFIP_NR_EOH)),
+               "over TCP every step is answered (no Nagle stalls on the MTA's side)");
+        tap_is_int(milter_header_cb(ctx, "X", "y"), SMFIS_CONTINUE, "and a header gets CONTINUE");
         milter_close(ctx);
         mlt_test_end();
     }
