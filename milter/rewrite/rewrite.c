@@ -656,9 +656,16 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
         r->stats.unsub_headers_added = unsub;
     }
     char *unsub_url = unsub ? strdup(buf_cstr(&url)) : NULL;
+    ssize_t primary_html = -1, primary_text = -1;
+    for (size_t i = 0; i < w.n; i++) {
+        if (w.c[i].html && primary_html < 0)
+            primary_html = (ssize_t)i;
+        if (!w.c[i].html && primary_text < 0)
+            primary_text = (ssize_t)i;
+    }
     buf pixel;
     buf_init(&pixel);
-    if (o->open && o->open_url) {
+    if (o->open && o->open_url && primary_html >= 0) { /* signed only when it has a place */
         buf_reset(&url);
         if (o->open_url(o->cb_arg, &url) && url.len > 0) {
             buf_append_str(&pixel, "<img src=\"");
@@ -669,13 +676,6 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
         }
     }
 
-    ssize_t primary_html = -1, primary_text = -1;
-    for (size_t i = 0; i < w.n; i++) {
-        if (w.c[i].html && primary_html < 0)
-            primary_html = (ssize_t)i;
-        if (!w.c[i].html && primary_text < 0)
-            primary_text = (ssize_t)i;
-    }
     /* HTML first, then text */
     for (int pass = 0; pass < 2 && !l.oom; pass++) {
         for (size_t i = 0; i < w.n; i++) {

@@ -115,7 +115,8 @@ static sfsistat message(const char *from_hdr, const char *ctype, const char *bod
 int main(void)
 {
     char dir[] = "/tmp/sgtest-mcb.XXXXXX", path[512], key[512], cmd[2048], err[256];
-    const char *top = getenv("SG_TOP") ? getenv("SG_TOP") : ".";
+    char cwd[512];
+    const char *top = getenv("SG_TOP") ? getenv("SG_TOP") : getcwd(cwd, sizeof(cwd)); /* absolute */
     const char *bld = getenv("SG_BUILD");
     conf_report rep;
     sfsistat eoh;
