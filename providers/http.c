@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 
+#include "lib/conf.h"
 #include "lib/log.h"
 
 #define HTTP_DEFAULT_MAX (16u * 1024 * 1024)
@@ -411,6 +412,19 @@ bool http_client_init(http_client *h, const http_opts *o)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     return true;
+}
+
+/* http_opts_refresh - the [refresh] settings every provider client shares */
+void http_opts_refresh(http_opts *o, const struct conf *cfg, http_budget *b,
+                       const atomic_bool *cancel)
+{
+    o->user_agent = cfg->refresh.user_agent;
+    o->ca_file = cfg->refresh.ca_file;
+    o->connect_timeout = cfg->refresh.connect_timeout;
+    o->timeout = cfg->refresh.timeout;
+    o->max_response = cfg->refresh.max_response_size;
+    o->budget = b;
+    o->cancel = cancel;
 }
 
 void http_client_free(http_client *h)

@@ -117,6 +117,9 @@ void http_failure_text(http_failure *f, int rc, const char *fmt, ...)
 int http_failure_sysexit(const http_failure *f);
 
 bool http_client_init(http_client *h, const http_opts *o);
+struct conf;
+void http_opts_refresh(http_opts *o, const struct conf *cfg, http_budget *b,
+                       const atomic_bool *cancel);
 void http_client_free(http_client *h);
 int http_request(http_client *h, const char *method, const char *path, const char *json_body,
                  http_response *r);

@@ -32,13 +32,7 @@ bool jet_client_init(jet_client *j, const conf *cfg, http_budget *b, const atomi
     o.base_url = cfg->jetemail.base_url;
     o.token = conf_token(cfg, CK_jetemail_api_token, CK_jetemail_api_token_file);
     o.auth = HTTP_AUTH_BEARER;
-    o.user_agent = cfg->refresh.user_agent;
-    o.ca_file = cfg->refresh.ca_file;
-    o.connect_timeout = cfg->refresh.connect_timeout;
-    o.timeout = cfg->refresh.timeout;
-    o.max_response = cfg->refresh.max_response_size;
-    o.budget = b;
-    o.cancel = cancel;
+    http_opts_refresh(&o, cfg, b, cancel);
     if (o.token == NULL) {
         snprintf(err, errlen, "no JetEmail API token: set jetemail.api_token_file");
         return false;
@@ -153,23 +147,29 @@ static int out_settings(jet_client *j, const jet_out_row *r, items *it, cache_ou
     return ok ? 0 : 1;
 }
 
+/* jet_list - GET a list of domains; the answer (free it) and its rows, NULL on failure */
+static cJSON *jet_list(jet_client *j, const char *path, const cJSON **rows, http_failure *f)
+{
+    cJSON *root = jet_call(j, "GET", path, NULL, f);
+
+    if (root != NULL && (*rows = pjson_rows(root)) == NULL) {
+        http_failure_text(f, HTTP_ERR_JSON, "GET %s: no list of domains in the answer", path);
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    return root;
+}
+
 /* fetch_outbound - the list, then each domain's settings; false stops the refresh */
 static bool fetch_outbound(jet_client *j, cache *prev, items *it, int64_t now, jet_stats *st,
                            http_failure *f)
 {
-    cJSON *root = jet_call(j, "GET", "/outbound/domains", NULL, f);
     const cJSON *rows, *row;
+    cJSON *root = jet_list(j, "/outbound/domains", &rows, f);
     http_failure one;
 
     if (root == NULL)
         return false;
-    if ((rows = pjson_rows(root)) == NULL) {
-        http_failure_text(f, HTTP_ERR_JSON,
-                          "GET /outbound/domains: no list of domains in the "
-                          "answer");
-        cJSON_Delete(root);
-        return false;
-    }
     cJSON_ArrayForEach(row, rows)
     {
         jet_out_row r;
@@ -258,19 +258,12 @@ static bool carry_in(cache *prev, items *it, cache_in_item *in)
 static bool fetch_inbound(jet_client *j, cache *prev, items *it, int64_t now, jet_stats *st,
                           http_failure *f)
 {
-    cJSON *root = jet_call(j, "GET", "/inbound/domains", NULL, f);
     const cJSON *rows, *row;
+    cJSON *root = jet_list(j, "/inbound/domains", &rows, f);
     http_failure one;
 
     if (root == NULL)
         return false;
-    if ((rows = pjson_rows(root)) == NULL) {
-        http_failure_text(f, HTTP_ERR_JSON,
-                          "GET /inbound/domains: no list of domains in the "
-                          "answer");
-        cJSON_Delete(root);
-        return false;
-    }
     cJSON_ArrayForEach(row, rows)
     {
         jet_in_row r;

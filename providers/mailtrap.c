@@ -27,13 +27,7 @@ bool mt_client_init(mt_client *m, const conf *cfg, http_budget *b, const atomic_
     o.base_url = cfg->mailtrap.base_url;
     o.token = conf_token(cfg, CK_mailtrap_api_token, CK_mailtrap_api_token_file);
     o.auth = cfg->mailtrap.auth_header == 1 ? HTTP_AUTH_API_TOKEN : HTTP_AUTH_BEARER;
-    o.user_agent = cfg->refresh.user_agent;
-    o.ca_file = cfg->refresh.ca_file;
-    o.connect_timeout = cfg->refresh.connect_timeout;
-    o.timeout = cfg->refresh.timeout;
-    o.max_response = cfg->refresh.max_response_size;
-    o.budget = b;
-    o.cancel = cancel;
+    http_opts_refresh(&o, cfg, b, cancel);
     m->style = cfg->mailtrap.path_style;
     m->account_id = cfg->mailtrap.account_id;
     if (o.token == NULL) {
