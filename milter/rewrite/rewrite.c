@@ -468,15 +468,22 @@ static void walk_entity(walk *w, const char *ct_v, const char *cte_v, const char
 
 /* ---- per part ------------------------------------------------------------------------ */
 
-static bool decode_part(const walk *w, const cand *c, buf *out)
+/* decode_part - the part's decoded bytes: QP and base64 into out, 7bit/8bit
+   as they stand in the body (no copy); false when out of memory */
+static bool decode_part(const walk *w, const cand *c, buf *out, const unsigned char **p, size_t *n)
 {
     const unsigned char *s = w->b + c->bs;
-    size_t n = c->be - c->bs;
-    if (c->cte == CTE_QP)
-        return rw_qp_decode(s, n, out);
-    if (c->cte == CTE_B64)
-        return rw_b64_decode(s, n, out);
-    return buf_append(out, s, n);
+    size_t len = c->be - c->bs;
+    if (c->cte != CTE_QP && c->cte != CTE_B64) {
+        *p = s;
+        *n = len;
+        return true;
+    }
+    if (!(c->cte == CTE_QP ? rw_qp_decode(s, len, out) : rw_b64_decode(s, len, out)))
+        return false;
+    *p = (const unsigned char *)(out->data ? out->data : "");
+    *n = out->len;
+    return true;
 }
 
 static const char *eol_of(const unsigned char *s, size_t n, const char *dflt)
@@ -487,9 +494,13 @@ static const char *eol_of(const unsigned char *s, size_t n, const char *dflt)
     return nl > s && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
-/* encode_part - the new content in the part's encoding (or QP when it must change) */
-static bool encode_part(cand *c, const unsigned char *s, size_t n, const char *eol, rw_stats *st)
+/* encode_part - the new content (taken from dec) in the part's encoding, or QP when it must change
+ */
+static bool encode_part(cand *c, buf *dec, const char *eol, rw_stats *st)
 {
+    const unsigned char *s = (const unsigned char *)(dec->data ? dec->data : "");
+    size_t n = dec->len;
+
     switch (c->cte) {
     case CTE_QP:
         return rw_qp_encode(s, n, eol, &c->out);
@@ -501,13 +512,15 @@ static bool encode_part(cand *c, const unsigned char *s, size_t n, const char *e
             st->cte_changed = true;
             return rw_qp_encode(s, n, eol, &c->out);
         }
-        return buf_append(&c->out, s, n);
+        c->out = *dec; /* unencoded: the new bytes are the output, handed over */
+        buf_init(dec);
+        return true;
     }
 }
 
-static bool looks_pgp(const buf *b)
+static bool looks_pgp(const unsigned char *p, size_t n)
 {
-    return b->len >= 15 && memmem(b->data, b->len, "-----BEGIN PGP ", 15) != NULL;
+    return n >= 15 && memmem(p, n, "-----BEGIN PGP ", 15) != NULL;
 }
 
 /* new_header_block - the part's header block with its CTE field replaced by quoted-printable */
@@ -686,12 +699,14 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
             bool links = o->click && (c->html || o->track_text);
             if (!links && !(is_primary && (unsub_url || (c->html && pixel.len))))
                 continue;
+            const unsigned char *dp;
+            size_t dn;
             buf_reset(&dec);
-            if (!decode_part(&w, c, &dec)) {
+            if (!decode_part(&w, c, &dec, &dp, &dn)) {
                 l.oom = true;
                 break;
             }
-            if (looks_pgp(&dec)) {
+            if (looks_pgp(dp, dn)) {
                 r->stats.parts_skipped++;
                 continue;
             }
@@ -701,17 +716,15 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
             if (c->html) {
                 size_t at = 0;
                 bool own_pixel = false;
-                if (!rw_html(&l, (const unsigned char *)(dec.data ? dec.data : ""), dec.len, &tmp,
-                             &changed, &at, &own_pixel)) {
+                if (!rw_html(&l, dp, dn, &tmp, &changed, &at, &own_pixel)) {
                     l.oom = true;
                     break;
                 }
                 if (is_primary && at == (size_t)-1)
                     r->stats.parts_skipped++; /* no safe place for a footer or pixel */
                 else if (is_primary && (unsub_url || (pixel.len && !own_pixel))) {
-                    buf ins;
+                    buf ins; /* footer, then pixel, spliced into tmp at 'at' */
                     buf_init(&ins);
-                    buf_append(&ins, tmp.data, at);
                     if (unsub_url) {
                         buf_append_str(&ins, "<p style=\"font-size:12px;color:#666666;"
                                              "text-align:center\"><a href=\"");
@@ -725,19 +738,24 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
                         buf_append(&ins, pixel.data, pixel.len);
                         r->stats.pixel_added = true;
                     }
-                    buf_append(&ins, tmp.data + at, tmp.len - at);
-                    buf_free(&tmp);
-                    tmp = ins;
+                    if (buf_failed(&ins) || !buf_reserve(&tmp, ins.len)) {
+                        buf_free(&ins);
+                        l.oom = true;
+                        break;
+                    }
+                    memmove(tmp.data + at + ins.len, tmp.data + at, tmp.len - at + 1);
+                    memcpy(tmp.data + at, ins.data, ins.len);
+                    tmp.len += ins.len;
+                    buf_free(&ins);
                     changed = true;
                 }
             } else {
-                if (links && !rw_text(&l, (const unsigned char *)(dec.data ? dec.data : ""),
-                                      dec.len, &tmp, &changed)) {
+                if (links && !rw_text(&l, dp, dn, &tmp, &changed)) {
                     l.oom = true;
                     break;
                 }
                 if (!links)
-                    buf_append(&tmp, dec.data, dec.len);
+                    buf_append(&tmp, dp, dn);
                 if (is_primary && unsub_url) {
                     if (tmp.len && tmp.data[tmp.len - 1] != '\n')
                         buf_append_str(&tmp, eol);
@@ -749,8 +767,7 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
             }
             if (!changed)
                 continue;
-            if (buf_failed(&tmp) ||
-                !encode_part(c, (const unsigned char *)tmp.data, tmp.len, eol, &r->stats)) {
+            if (buf_failed(&tmp) || !encode_part(c, &tmp, eol, &r->stats)) {
                 l.oom = true;
                 break;
             }
