@@ -22,6 +22,42 @@
 
 #define MAX_ATTRS 64
 
+/*
+ * Byte classes for the scans that run over every link: one table lookup
+ * per byte instead of a chain of comparisons (bench/rewrite spends most of
+ * its time in these loops).
+ */
+enum {
+    CL_ENC = 1,   /* & " ' < > : entity-encoded in an attribute value */
+    CL_DEC = 2,   /* & tab CR LF space: decode_value has work to do */
+    CL_BAD = 4,   /* controls, space, DEL: not a URL we rewrite */
+    CL_PH = 8,    /* { } * [ ] %: may be a template placeholder */
+    CL_ALNUM = 16 /* ASCII letters and digits (no locale) */
+};
+#define CL_OF(c)                                                                               \
+    (((c) == '&' || (c) == '"' || (c) == '\'' || (c) == '<' || (c) == '>' ? CL_ENC : 0) |      \
+     ((c) == '&' || (c) == '\t' || (c) == '\r' || (c) == '\n' || (c) == ' ' ? CL_DEC : 0) |    \
+     ((c) <= ' ' || (c) == 0x7f ? CL_BAD : 0) |                                                \
+     ((c) == '{' || (c) == '}' || (c) == '*' || (c) == '[' || (c) == ']' || (c) == '%' ? CL_PH \
+                                                                                       : 0) |  \
+     (((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z')   \
+              ? CL_ALNUM                                                                       \
+              : 0))
+#define CL4(c)  CL_OF(c), CL_OF((c) + 1), CL_OF((c) + 2), CL_OF((c) + 3)
+#define CL16(c) CL4(c), CL4((c) + 4), CL4((c) + 8), CL4((c) + 12)
+#define CL64(c) CL16(c), CL16((c) + 16), CL16((c) + 32), CL16((c) + 48)
+static const unsigned char rw_class[256] = {CL64(0), CL64(64), CL64(128), CL64(192)};
+
+static inline bool is_alnum(unsigned char c)
+{
+    return (rw_class[c] & CL_ALNUM) != 0;
+}
+
+static inline unsigned char lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
 void rw_links_init(rw_links *l, const rw_options *o, rw_stats *st)
 {
     memset(l, 0, sizeof(*l));
@@ -90,13 +126,70 @@ static bool ci_prefix(const char *s, size_t len, const char *p)
     return len >= pl && strncasecmp(s, p, pl) == 0;
 }
 
+/* ci_contains - needle (lowercase ASCII) anywhere in s, ignoring ASCII case */
 static bool ci_contains(const char *s, size_t len, const char *needle)
 {
     size_t nl = strlen(needle);
-    int c0 = tolower((unsigned char)needle[0]);
-    for (size_t i = 0; i + nl <= len; i++)
-        if (tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, needle, nl) == 0)
+    unsigned char c0 = (unsigned char)needle[0];
+    for (size_t i = 0; i + nl <= len; i++) {
+        if (lower((unsigned char)s[i]) != c0)
+            continue;
+        size_t k = 1;
+        while (k < nl && lower((unsigned char)s[i + k]) == (unsigned char)needle[k])
+            k++;
+        if (k == nl)
             return true;
+    }
+    return false;
+}
+
+/* has_unsubscribe - "unsubscribe" in any ASCII case: Horspool, so most bytes are skipped */
+static bool has_unsubscribe(const char *s, size_t len)
+{
+    static const char needle[] = "unsubscribe";
+    const size_t nl = sizeof(needle) - 1;
+    for (size_t i = 0; i + nl <= len;) {
+        size_t skip;
+        switch (lower((unsigned char)s[i + nl - 1])) { /* shift for the window's last byte */
+        case 'e':
+            skip = 0; /* the needle's last byte: compare */
+            break;
+        case 'b':
+            skip = 1;
+            break;
+        case 'i':
+            skip = 2;
+            break;
+        case 'r':
+            skip = 3;
+            break;
+        case 'c':
+            skip = 4;
+            break;
+        case 's':
+            skip = 5;
+            break;
+        case 'u':
+            skip = 7;
+            break;
+        case 'n':
+            skip = 9;
+            break;
+        default:
+            skip = nl;
+            break;
+        }
+        if (skip) {
+            i += skip;
+            continue;
+        }
+        size_t k = 0;
+        while (k < nl - 1 && lower((unsigned char)s[i + k]) == (unsigned char)needle[k])
+            k++;
+        if (k == nl - 1)
+            return true;
+        i += nl; /* 'e' occurs only last in the needle */
+    }
     return false;
 }
 
@@ -133,7 +226,7 @@ static bool is_placeholder(const char *u, size_t len)
     }
     if (!pct)
         return false;
-    if (ci_contains(u, len, "%7B%7B"))
+    if (ci_contains(u, len, "%7b%7b"))
         return true;
     for (size_t i = 0; i < len; i++) {
         if (u[i] != '%')
@@ -183,7 +276,7 @@ static bool url_host(const char *u, size_t len, char *host, size_t hostsz)
         unsigned char c = (unsigned char)h[i];
         if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"')
             return false;
-        host[i] = (char)tolower(c);
+        host[i] = (char)lower(c);
     }
     host[hl] = 0;
     return true;
@@ -212,7 +305,7 @@ static int classify(rw_links *l, const char *u, size_t len, bool *counted)
     if (len == 0 || u[0] == '#' || (len >= 2 && u[0] == '/' && u[1] == '/'))
         return RW_SKIP_RELATIVE;
     size_t k = 0;
-    while (k < len && (isalnum((unsigned char)u[k]) || u[k] == '+' || u[k] == '-' || u[k] == '.'))
+    while (k < len && (is_alnum((unsigned char)u[k]) || u[k] == '+' || u[k] == '-' || u[k] == '.'))
         k++;
     if (k == 0 || k == len || u[k] != ':' || !isalpha((unsigned char)u[0]))
         return RW_SKIP_RELATIVE; /* no scheme: relative, or www.example.com */
@@ -220,10 +313,12 @@ static int classify(rw_links *l, const char *u, size_t len, bool *counted)
         return RW_SKIP_NOT_HTTP;
     if (!url_host(u, len, host, sizeof(host)))
         return RW_SKIP_INVALID;
+    unsigned seen = 0; /* one pass: controls and placeholder characters */
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f || u[i] == ' ')
-            return RW_SKIP_INVALID;
-    if (is_placeholder(u, len))
+        seen |= rw_class[(unsigned char)u[i]];
+    if (seen & CL_BAD)
+        return RW_SKIP_INVALID;
+    if ((seen & CL_PH) && is_placeholder(u, len))
         return RW_SKIP_PLACEHOLDER;
     if (host_in(host, l->o->own_hosts, l->o->n_own_hosts, false)) {
         *counted = true;
@@ -231,7 +326,7 @@ static int classify(rw_links *l, const char *u, size_t len, bool *counted)
     }
     if (host_in(host, l->o->excluded_domains, l->o->n_excluded_domains, true))
         return RW_SKIP_EXCLUDED;
-    if (ci_contains(u, len, "unsubscribe"))
+    if (has_unsubscribe(u, len))
         return RW_SKIP_UNSUBSCRIBE;
     if (l->o->max_url_length && len > l->o->max_url_length)
         return RW_SKIP_LENGTH;
@@ -331,7 +426,7 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
     size_t run = s;
     for (size_t i = s; i < e; i++) {
         unsigned char c = v[i];
-        if (c != '&' && c != '\t' && c != '\r' && c != '\n' && c != ' ')
+        if (!(rw_class[c] & CL_DEC))
             continue;
         buf_append(out, v + run, i - run);
         run = i + 1;
@@ -391,11 +486,15 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
 
 bool rw_attr_encode(const char *s, size_t len, buf *out)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t run = 0;
+
     for (size_t i = 0; i < len; i++) {
         const char *rep;
         size_t rl;
-        switch (s[i]) {
+        if (!(rw_class[u[i]] & CL_ENC))
+            continue;
+        switch (u[i]) {
         case '&':
             rep = "&amp;", rl = 5;
             break;
@@ -408,11 +507,9 @@ bool rw_attr_encode(const char *s, size_t len, buf *out)
         case '<':
             rep = "&lt;", rl = 4;
             break;
-        case '>':
+        default: /* '>' */
             rep = "&gt;", rl = 4;
             break;
-        default:
-            continue;
         }
         buf_append(out, s + run, i - run);
         buf_append(out, rep, rl);
@@ -515,11 +612,16 @@ static bool parse_tag(const unsigned char *in, size_t len, size_t i, tag *t)
     }
 }
 
+/* name_is - in[off..off+len) is name (lowercase ASCII), ignoring ASCII case */
 static inline bool name_is(const unsigned char *in, size_t off, size_t len, const char *name)
 {
     /* first byte before anything else: most names differ there */
-    return len > 0 && (in[off] | 0x20) == (name[0] | 0x20) && strlen(name) == len &&
-           strncasecmp((const char *)in + off, name, len) == 0;
+    if (len == 0 || lower(in[off]) != (unsigned char)name[0] || strlen(name) != len)
+        return false;
+    for (size_t k = 1; k < len; k++)
+        if (lower(in[off + k]) != (unsigned char)name[k])
+            return false;
+    return true;
 }
 
 static bool value_is(const unsigned char *in, const attr *a, const char *v)
@@ -573,6 +675,9 @@ static size_t find_close(const unsigned char *in, size_t len, size_t from, const
 static const char *raw_text_name(const unsigned char *in, const tag *t)
 {
     static const char *const raw[] = {"script", "style", "textarea", "title", "xmp"};
+    unsigned char c = t->name_len ? lower(in[t->name]) : 0;
+    if (c != 's' && c != 't' && c != 'x') /* every other tag, at one comparison */
+        return NULL;
     for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
         if (name_is(in, t->name, t->name_len, raw[i]))
             return raw[i];
@@ -599,8 +704,13 @@ static bool img_is_own_pixel(const rw_links *l, const unsigned char *in, const t
 }
 
 /* link_tag - rewrite one <a>/<area>; appends the (maybe new) tag to out */
+/*
+ * link_tag - rewrite one <a>/<area>. The tag stays in the input when it is
+ * left alone; when it changes, the input up to it (from *flushed) and the
+ * new tag are appended to out and *flushed moves past it.
+ */
 static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *out, bool *changed,
-                     buf *url, buf *nu)
+                     buf *url, buf *nu, size_t *flushed)
 {
     const attr *href = NULL;
     bool marker = false;
@@ -611,10 +721,8 @@ static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *ou
         if (is_marker(in, &t->a[k]))
             marker = true;
     }
-    if (t->too_many || (!href && !marker)) {
-        buf_append(out, in + t->start, t->end - t->start);
+    if (t->too_many || (!href && !marker))
         return;
-    }
     bool notrack = false, rewrite = false;
     if (href) {
         decode_value(in + href->val, href->val_len, url);
@@ -632,11 +740,10 @@ static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *ou
     } else if (href) {
         rewrite = new_url(l, url->data ? url->data : "", url->len, RW_PART_HTML, nu);
     }
-    if (!marker && !notrack && !rewrite) {
-        buf_append(out, in + t->start, t->end - t->start);
+    if (!marker && !notrack && !rewrite)
         return;
-    }
     /* splice: markers dropped, the href value replaced */
+    buf_append(out, in + *flushed, t->start - *flushed);
     size_t p = t->start;
     for (size_t k = 0; k < t->n; k++) {
         const attr *a = &t->a[k];
@@ -663,6 +770,7 @@ static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *ou
         }
     }
     buf_append(out, in + p, t->end - p);
+    *flushed = t->end;
     *changed = true;
 }
 
@@ -676,6 +784,7 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
              size_t *insert_at, bool *own_pixel)
 {
     size_t i = 0;
+    size_t flushed = 0; /* in[0..flushed) is in out; the rest is copied when something changes */
     size_t last_body = (size_t)-1, last_html = (size_t)-1;
     size_t unterminated_at = (size_t)-1; /* where a never-closed construct starts (out) */
     buf url, nu;
@@ -685,78 +794,69 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
         return false;
     unsigned links0 = l->st->links_rewritten, markers0 = l->st->markers_stripped,
              counted0 = l->counted;
+    size_t out0 = out->len;
     buf_init(&url);
     buf_init(&nu);
     *changed = false;
     *own_pixel = false;
     buf_reserve(out, len + len / 4 + 256);
+/* the offset in out that input offset x will have */
+#define OUT_AT(x) (out->len + ((x)-flushed))
     while (i < len) {
         const unsigned char *lt = memchr(in + i, '<', len - i);
-        size_t next = lt ? (size_t)(lt - in) : len;
-        buf_append(out, in + i, next - i);
-        i = next;
-        if (i >= len)
+        if (!lt)
             break;
+        i = (size_t)(lt - in);
         size_t rest = len - i;
         if (rest >= 4 && memcmp(in + i, "<!--", 4) == 0) {
             const unsigned char *e = memmem(in + i + 4, rest - 4, "-->", 3);
-            size_t end = e ? (size_t)(e - in) + 3 : len;
-            mark_unterminated(&unterminated_at, out->len, !e);
-            buf_append(out, in + i, end - i);
-            i = end;
+            mark_unterminated(&unterminated_at, OUT_AT(i), !e);
+            i = e ? (size_t)(e - in) + 3 : len;
             continue;
         }
         if (rest >= 9 && memcmp(in + i, "<![CDATA[", 9) == 0) {
             const unsigned char *e = memmem(in + i + 9, rest - 9, "]]>", 3);
-            size_t end = e ? (size_t)(e - in) + 3 : len;
-            mark_unterminated(&unterminated_at, out->len, !e);
-            buf_append(out, in + i, end - i);
-            i = end;
+            mark_unterminated(&unterminated_at, OUT_AT(i), !e);
+            i = e ? (size_t)(e - in) + 3 : len;
             continue;
         }
         if (rest >= 2 && (in[i + 1] == '!' || in[i + 1] == '?')) {
             const unsigned char *e = memchr(in + i, '>', rest);
-            size_t end = e ? (size_t)(e - in) + 1 : len;
-            mark_unterminated(&unterminated_at, out->len, !e);
-            buf_append(out, in + i, end - i);
-            i = end;
+            mark_unterminated(&unterminated_at, OUT_AT(i), !e);
+            i = e ? (size_t)(e - in) + 1 : len;
             continue;
         }
         bool starts_tag = rest >= 2 && (isalpha(in[i + 1]) ||
                                         (in[i + 1] == '/' && rest >= 3 && isalpha(in[i + 2])));
         if (!starts_tag || !parse_tag(in, len, i, t)) {
             /* a tag that never closes runs to the end: nothing may follow it */
-            mark_unterminated(&unterminated_at, out->len, starts_tag);
-            buf_putc(out, '<');
+            mark_unterminated(&unterminated_at, OUT_AT(i), starts_tag);
             i++;
             continue;
         }
         if (t->closing) {
             if (name_is(in, t->name, t->name_len, "body"))
-                last_body = out->len;
+                last_body = OUT_AT(i);
             else if (name_is(in, t->name, t->name_len, "html"))
-                last_html = out->len;
-            buf_append(out, in + t->start, t->end - t->start);
+                last_html = OUT_AT(i);
             i = t->end;
             continue;
         }
         if (l->o->click &&
             (name_is(in, t->name, t->name_len, "a") || name_is(in, t->name, t->name_len, "area")))
-            link_tag(l, in, t, out, changed, &url, &nu);
-        else {
-            if (name_is(in, t->name, t->name_len, "img") && img_is_own_pixel(l, in, t, &url))
-                *own_pixel = true;
-            buf_append(out, in + t->start, t->end - t->start);
-        }
+            link_tag(l, in, t, out, changed, &url, &nu, &flushed);
+        else if (name_is(in, t->name, t->name_len, "img") && img_is_own_pixel(l, in, t, &url))
+            *own_pixel = true;
         i = t->end;
         const char *raw = raw_text_name(in, t);
         if (raw) {
             size_t end = find_close(in, len, i, raw);
-            mark_unterminated(&unterminated_at, out->len, end == len);
-            buf_append(out, in + i, end - i);
+            mark_unterminated(&unterminated_at, OUT_AT(i), end == len);
             i = end;
         }
     }
+    buf_append(out, in + flushed, len - flushed);
+#undef OUT_AT
     *insert_at = last_body != (size_t)-1   ? last_body
                  : last_html != (size_t)-1 ? last_html
                                            : out->len;
@@ -764,7 +864,7 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
         /* a construct that never closes (a comment, CDATA, raw text, a tag with
            an open quote): the HTML is broken, a browser's reading of it is
            anyone's guess, and any quote we add would change it. Left alone. */
-        buf_reset(out);
+        out->len = out0;
         buf_append(out, in, len);
         *changed = false;
         *insert_at = (size_t)-1;

@@ -203,6 +203,17 @@ int main(void)
               "<a href=\"https://t.test/c/0~http://a.example/\">1</a><a "
               "href=\"https://t.test/c/1~http://a.example/\">2</a>",
               "the same URL twice: two links, two indexes");
+    same_html("<a href=\"https://a.example/x/UnSubScribe\">1</a>"
+              "<a href=\"https://a.example/?l=bbbunsubscribe&amp;x=1\">2</a>"
+              "<a href=\"https://a.example/unsubscrib\">3</a>"
+              "<a href=\"https://a.example/subscribe-unsubscribe\">4</a>"
+              "<a href=\"https://a.example/un-subscribe\">5</a>",
+              "<a href=\"https://a.example/x/UnSubScribe\">1</a>"
+              "<a href=\"https://a.example/?l=bbbunsubscribe&amp;x=1\">2</a>"
+              "<a href=\"https://t.test/c/0~https://a.example/unsubscrib\">3</a>"
+              "<a href=\"https://a.example/subscribe-unsubscribe\">4</a>"
+              "<a href=\"https://t.test/c/1~https://a.example/un-subscribe\">5</a>",
+              "unsubscribe found in any case and at any offset; near misses are tracked");
     opts(&o, true, false, false);
     o.max_links = 2;
     got = html("<a href=\"http://a.example/1\">1</a><a href=\"https://t.test/c/x\">own</a>"
