@@ -16,6 +16,7 @@
 #include "milter/rewrite/rw_int.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,11 +29,13 @@
  * its time in these loops).
  */
 enum {
-    CL_ENC = 1,   /* & " ' < > : entity-encoded in an attribute value */
-    CL_DEC = 2,   /* & tab CR LF space: decode_value has work to do */
-    CL_BAD = 4,   /* controls, space, DEL: not a URL we rewrite */
-    CL_PH = 8,    /* { } * [ ] %: may be a template placeholder */
-    CL_ALNUM = 16 /* ASCII letters and digits (no locale) */
+    CL_ENC = 1,    /* & " ' < > : entity-encoded in an attribute value */
+    CL_DEC = 2,    /* & tab CR LF space: decode_value has work to do */
+    CL_BAD = 4,    /* controls, space, DEL: not a URL we rewrite */
+    CL_PH = 8,     /* { } * [ ] %: may be a template placeholder */
+    CL_ALNUM = 16, /* ASCII letters and digits (no locale) */
+    CL_SP = 32,    /* HTML white space: space tab LF CR FF */
+    CL_STOP = 64   /* > / = : end a tag or attribute name */
 };
 #define CL_OF(c)                                                                               \
     (((c) == '&' || (c) == '"' || (c) == '\'' || (c) == '<' || (c) == '>' ? CL_ENC : 0) |      \
@@ -42,15 +45,50 @@ enum {
                                                                                        : 0) |  \
      (((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z')   \
               ? CL_ALNUM                                                                       \
-              : 0))
+              : 0) |                                                                           \
+     ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r' || (c) == '\f' ? CL_SP : 0) |    \
+     ((c) == '>' || (c) == '/' || (c) == '=' ? CL_STOP : 0))
 #define CL4(c)  CL_OF(c), CL_OF((c) + 1), CL_OF((c) + 2), CL_OF((c) + 3)
 #define CL16(c) CL4(c), CL4((c) + 4), CL4((c) + 8), CL4((c) + 12)
 #define CL64(c) CL16(c), CL16((c) + 16), CL16((c) + 32), CL16((c) + 48)
 static const unsigned char rw_class[256] = {CL64(0), CL64(64), CL64(128), CL64(192)};
 
+/*
+ * Eight bytes at a time (SWAR): the per-link loops skip plain runs of a URL
+ * word by word and look at single bytes only in a word that may hold one
+ * they care about. "Any byte" answers are exact; which byte is left to the
+ * byte loop.
+ */
+#define SW_ONES  0x0101010101010101ULL
+#define SW_HIGHS 0x8080808080808080ULL
+
+static inline uint64_t sw_load(const void *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
+/* sw_less - some byte of w is below n (n <= 128) */
+static inline uint64_t sw_less(uint64_t w, unsigned char n)
+{
+    return (w - SW_ONES * n) & ~w & SW_HIGHS;
+}
+
+/* sw_has - some byte of w is c */
+static inline uint64_t sw_has(uint64_t w, unsigned char c)
+{
+    return sw_less(w ^ (SW_ONES * c), 1);
+}
+
 static inline bool is_alnum(unsigned char c)
 {
     return (rw_class[c] & CL_ALNUM) != 0;
+}
+
+static inline bool is_alpha(unsigned char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
 static inline unsigned char lower(unsigned char c)
@@ -120,10 +158,14 @@ static bool in_list(char **v, size_t n, const char *s, size_t len)
 
 /* ---- URL checks -------------------------------------------------------- */
 
-static bool ci_prefix(const char *s, size_t len, const char *p)
+/* ci_prefix - s starts with p (lowercase ASCII), ignoring ASCII case */
+__attribute__((noinline)) static bool ci_prefix(const char *s, size_t len, const char *p)
 {
-    size_t pl = strlen(p);
-    return len >= pl && strncasecmp(s, p, pl) == 0;
+    size_t k = 0;
+    for (; p[k]; k++)
+        if (k >= len || lower((unsigned char)s[k]) != (unsigned char)p[k])
+            return false;
+    return true;
 }
 
 /* ci_contains - needle (lowercase ASCII) anywhere in s, ignoring ASCII case */
@@ -307,9 +349,9 @@ static int classify(rw_links *l, const char *u, size_t len, bool *counted)
     size_t k = 0;
     while (k < len && (is_alnum((unsigned char)u[k]) || u[k] == '+' || u[k] == '-' || u[k] == '.'))
         k++;
-    if (k == 0 || k == len || u[k] != ':' || !isalpha((unsigned char)u[0]))
+    if (k == 0 || k == len || u[k] != ':' || !is_alpha((unsigned char)u[0]))
         return RW_SKIP_RELATIVE; /* no scheme: relative, or www.example.com */
-    if (!(k == 4 && strncasecmp(u, "http", 4) == 0) && !(k == 5 && strncasecmp(u, "https", 5) == 0))
+    if (!(k == 4 && ci_prefix(u, len, "http")) && !(k == 5 && ci_prefix(u, len, "https")))
         return RW_SKIP_NOT_HTTP;
     if (!url_host(u, len, host, sizeof(host)))
         return RW_SKIP_INVALID;
@@ -425,6 +467,14 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
     buf_reserve(out, (e - s) * 3 + 1);
     size_t run = s;
     for (size_t i = s; i < e; i++) {
+        while (e - i >= 8) { /* no '&' and nothing at or below ' ': skip the word */
+            uint64_t w = sw_load(v + i);
+            if (sw_less(w, 0x21) | sw_has(w, '&'))
+                break;
+            i += 8;
+        }
+        if (i >= e)
+            break;
         unsigned char c = v[i];
         if (!(rw_class[c] & CL_DEC))
             continue;
@@ -460,14 +510,13 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
         } else {
             size_t k;
             for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
-                size_t nl = strlen(named[k].name);
-                if (rest >= nl && strncasecmp(r, named[k].name, nl) == 0) {
+                if (ci_prefix(r, rest, named[k].name)) {
                     buf_putc(out, named[k].c);
-                    i += nl;
+                    i += strlen(named[k].name);
                     break;
                 }
                 /* &amp without the semicolon, as mail HTML often has it */
-                if (k == 0 && rest >= 3 && strncasecmp(r, "amp", 3) == 0 &&
+                if (k == 0 && ci_prefix(r, rest, "amp") &&
                     (rest == 3 || !isalnum((unsigned char)r[3]))) {
                     buf_putc(out, '&');
                     i += 3;
@@ -492,6 +541,16 @@ bool rw_attr_encode(const char *s, size_t len, buf *out)
     for (size_t i = 0; i < len; i++) {
         const char *rep;
         size_t rl;
+        while (len - i >= 8) { /* none of & " ' < > in the word: skip it */
+            uint64_t w = sw_load(u + i);
+            /* & is 0x26 and ' 0x27, < is 0x3c and > 0x3e: two tests for four */
+            if (sw_has(w & ~(SW_ONES * 0x01), 0x26) | sw_has(w & ~(SW_ONES * 0x02), 0x3c) |
+                sw_has(w, '"'))
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         if (!(rw_class[u[i]] & CL_ENC))
             continue;
         switch (u[i]) {
@@ -539,9 +598,9 @@ typedef struct tag {
     bool too_many;
 } tag;
 
-static bool is_space(unsigned char c)
+static inline bool is_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    return (rw_class[c] & CL_SP) != 0;
 }
 
 /* parse_tag - a start or end tag at in[i] == '<'; false when it never closes */
@@ -558,8 +617,13 @@ static bool parse_tag(const unsigned char *in, size_t len, size_t i, tag *t)
         p++;
     }
     t->name = p;
-    while (p < len && !is_space(in[p]) && in[p] != '>' && in[p] != '/')
+    while (p < len && !(rw_class[in[p]] & (CL_SP | CL_STOP))) /* '=' is part of a tag name */
         p++;
+    while (p < len && in[p] == '=') {
+        p++;
+        while (p < len && !(rw_class[in[p]] & (CL_SP | CL_STOP)))
+            p++;
+    }
     t->name_len = p - t->name;
     for (;;) {
         size_t ws = p;
@@ -572,8 +636,8 @@ static bool parse_tag(const unsigned char *in, size_t len, size_t i, tag *t)
             return true;
         }
         attr a = {.start = ws, .name = p};
-        while (p < len && !is_space(in[p]) && in[p] != '>' && in[p] != '=' &&
-               !(in[p] == '/' && p + 1 < len && in[p + 1] == '>'))
+        while (p < len && (!(rw_class[in[p]] & (CL_SP | CL_STOP)) ||
+                           (in[p] == '/' && !(p + 1 < len && in[p + 1] == '>'))))
             p++;
         if (p == a.name) /* a lone '=' */
             p++;
@@ -826,8 +890,8 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
             i = e ? (size_t)(e - in) + 1 : len;
             continue;
         }
-        bool starts_tag = rest >= 2 && (isalpha(in[i + 1]) ||
-                                        (in[i + 1] == '/' && rest >= 3 && isalpha(in[i + 2])));
+        bool starts_tag = rest >= 2 && (is_alpha(in[i + 1]) ||
+                                        (in[i + 1] == '/' && rest >= 3 && is_alpha(in[i + 2])));
         if (!starts_tag || !parse_tag(in, len, i, t)) {
             /* a tag that never closes runs to the end: nothing may follow it */
             mark_unterminated(&unterminated_at, OUT_AT(i), starts_tag);

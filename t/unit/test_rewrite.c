@@ -502,5 +502,66 @@ int main(void)
         buf_free(&e);
         buf_free(&d);
     }
+
+    /* --- the word-at-a-time scans: every special byte at every offset of a word ---- */
+    {
+        static const char probe[] = "&\"'<>=?%;/:#\x01\t\x7f\xff";
+        int bad = 0;
+        buf enc;
+        buf_init(&enc);
+        for (size_t k = 0; k < sizeof(probe) - 1; k++)
+            for (size_t at = 0; at < 20; at++) {
+                char in[24], exp[64];
+                memset(in, 'a', sizeof(in));
+                in[at] = probe[k];
+                const char *rep = probe[k] == '&'    ? "&amp;"
+                                  : probe[k] == '"'  ? "&quot;"
+                                  : probe[k] == '\'' ? "&#39;"
+                                  : probe[k] == '<'  ? "&lt;"
+                                  : probe[k] == '>'  ? "&gt;"
+                                                     : NULL;
+                size_t wl = 0;
+                memcpy(exp, in, at);
+                wl = at;
+                if (rep) {
+                    memcpy(exp + wl, rep, strlen(rep));
+                    wl += strlen(rep);
+                } else {
+                    exp[wl++] = probe[k];
+                }
+                memcpy(exp + wl, in + at + 1, sizeof(in) - at - 1);
+                wl += sizeof(in) - at - 1;
+                buf_reset(&enc);
+                rw_attr_encode(in, sizeof(in), &enc);
+                if (enc.len != wl || memcmp(enc.data, exp, wl) != 0)
+                    bad++;
+            }
+        tap_is_int(bad, 0, "attribute encoding: each special and plain byte at offsets 0-19");
+        buf_free(&enc);
+
+        /* href decoding: an entity, a space and a tab at offsets 0-19 of the path */
+        static const struct {
+            const char *in, *out;
+        } dec[] = {{"&amp;", "&amp;"}, {" ", "%20"}, {"\t", ""}, {"&#x41;", "A"}};
+        bad = 0;
+        for (size_t k = 0; k < sizeof(dec) / sizeof(dec[0]); k++)
+            for (int at = 0; at < 20; at++) {
+                char in[160], exp[160];
+                rw_options o2;
+                rw_result r2;
+                snprintf(in, sizeof(in), "<a href=\"https://a.example/%.*s%syyyyyyyy\">x</a>", at,
+                         "xxxxxxxxxxxxxxxxxxxx", dec[k].in);
+                snprintf(exp, sizeof(exp),
+                         "<a href=\"https://t.test/c/0~https://a.example/%.*s%syyyyyyyy\">x</a>",
+                         at, "xxxxxxxxxxxxxxxxxxxx", dec[k].out);
+                opts(&o2, true, false, false);
+                char *h = html(in, &o2, &r2);
+                if (!h || strcmp(h, exp) != 0)
+                    bad++;
+                free(h);
+                rw_result_free(&r2);
+            }
+        tap_is_int(bad, 0, "href decoding: entity, space and tab at offsets 0-19");
+    }
     return tap_done();
 }
