@@ -158,7 +158,11 @@ static bool in_list(char **v, size_t n, const char *s, size_t len)
 
 /* ---- URL checks -------------------------------------------------------- */
 
-/* ci_prefix - s starts with p (lowercase ASCII), ignoring ASCII case */
+/*
+ * ci_prefix - s starts with p (lowercase ASCII), ignoring ASCII case. Kept
+ * out of line: inlined into the tokenizer's loop it made the whole engine
+ * 8% slower (bench/rewrite, A/B in the same session).
+ */
 __attribute__((noinline)) static bool ci_prefix(const char *s, size_t len, const char *p)
 {
     size_t k = 0;
