@@ -31,6 +31,10 @@ struct token_key {
     unsigned id;
     size_t len;
     unsigned char secret[TOKEN_KEY_MAX];
+    /* HMAC-SHA256 with the key's inner and outer pads already hashed: a
+       token costs two copies and two short digests, not a MAC fetch, two
+       pad hashes and the allocations of a one-shot HMAC() (NULL: one-shot) */
+    EVP_MD_CTX *inner, *outer;
 };
 
 struct token_keys {
@@ -171,19 +175,62 @@ static const struct token_key *token_find_key(const token_keys *k, unsigned id)
     return NULL;
 }
 
+/* token_pads - the key's HMAC-SHA256 inner and outer states (RFC 2104); false on failure */
+static bool token_pads(struct token_key *key)
+{
+    unsigned char block[64], pad[64];
+    unsigned int hl = 0;
+    bool ok;
+
+    memset(block, 0, sizeof(block));
+    if (key->len > sizeof(block)) { /* a key longer than the block is hashed first */
+        if (!EVP_Digest(key->secret, key->len, block, &hl, EVP_sha256(), NULL))
+            return false;
+    } else {
+        memcpy(block, key->secret, key->len);
+    }
+    key->inner = EVP_MD_CTX_new();
+    key->outer = EVP_MD_CTX_new();
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = block[i] ^ 0x36;
+    ok = key->inner && key->outer && EVP_DigestInit_ex(key->inner, EVP_sha256(), NULL) &&
+         EVP_DigestUpdate(key->inner, pad, sizeof(pad));
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = block[i] ^ 0x5c;
+    ok = ok && EVP_DigestInit_ex(key->outer, EVP_sha256(), NULL) &&
+         EVP_DigestUpdate(key->outer, pad, sizeof(pad));
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    if (!ok) {
+        EVP_MD_CTX_free(key->inner);
+        EVP_MD_CTX_free(key->outer);
+        key->inner = key->outer = NULL;
+    }
+    return ok;
+}
+
 /* token_mac - HMAC-SHA256 of data, truncated */
 static bool token_mac(const struct token_key *key, const unsigned char *data, size_t n,
                       unsigned char mac[TOKEN_MAC_LEN])
 {
     unsigned char full[EVP_MAX_MD_SIZE];
     unsigned int flen = 0;
+    bool ok;
 
-    if (HMAC(EVP_sha256(), key->secret, (int)key->len, data, n, full, &flen) == NULL ||
-        flen < TOKEN_MAC_LEN)
-        return false;
-    memcpy(mac, full, TOKEN_MAC_LEN);
+    if (key->inner == NULL) {
+        ok = HMAC(EVP_sha256(), key->secret, (int)key->len, data, n, full, &flen) != NULL;
+    } else {
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        ok = c && EVP_MD_CTX_copy_ex(c, key->inner) && EVP_DigestUpdate(c, data, n) &&
+             EVP_DigestFinal_ex(c, full, &flen) && EVP_MD_CTX_copy_ex(c, key->outer) &&
+             EVP_DigestUpdate(c, full, flen) && EVP_DigestFinal_ex(c, full, &flen);
+        EVP_MD_CTX_free(c);
+    }
+    ok = ok && flen >= TOKEN_MAC_LEN;
+    if (ok)
+        memcpy(mac, full, TOKEN_MAC_LEN);
     OPENSSL_cleanse(full, sizeof(full));
-    return true;
+    return ok;
 }
 
 /* token_serialize - the claims as payload bytes (without MAC); 0 when a field is invalid */
@@ -362,6 +409,10 @@ void token_keys_free(token_keys *k)
 {
     if (k == NULL)
         return;
+    for (size_t i = 0; i < k->n; i++) {
+        EVP_MD_CTX_free(k->v[i].inner);
+        EVP_MD_CTX_free(k->v[i].outer);
+    }
     if (k->v)
         OPENSSL_cleanse(k->v, k->cap * sizeof(*k->v));
     free(k->v);
@@ -403,6 +454,7 @@ bool token_keys_add(token_keys *k, unsigned id, const void *secret, size_t len, 
     k->v[k->n].id = id;
     k->v[k->n].len = len;
     memcpy(k->v[k->n].secret, secret, len);
+    token_pads(&k->v[k->n]); /* on failure the one-shot HMAC() is used */
     k->n++;
     return true;
 }

@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "lib/token.h"
 #include "t/lib/tap.h"
 
@@ -344,11 +347,66 @@ static void test_key_files(void)
     buf_free(&t);
 }
 
+/* b64url - decode unpadded base64url (test helper); -1 on a bad character */
+static long b64url(const char *in, size_t n, unsigned char *out)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned long acc = 0;
+    int bits = 0;
+    long o = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = memchr(a, in[i], 64);
+        if (p == NULL || in[i] == 0)
+            return -1;
+        acc = acc << 6 | (unsigned long)(p - a);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return o;
+}
+
+/* the MAC is HMAC-SHA256 (RFC 2104) truncated, as OpenSSL's one-shot HMAC() computes it,
+   for keys shorter than, equal to and longer than SHA-256's 64-byte block */
+static void test_mac_known_answer(void)
+{
+    static const size_t lens[] = {32, 64, 65, 128};
+    for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+        unsigned char sec[128], bin[1024], want[EVP_MAX_MD_SIZE];
+        unsigned int wl = 0;
+        char err[128];
+        token_keys *k = token_keys_new();
+        token_claims c = {.purpose = TOKEN_CLICK, .link_index = 7, .issued = 1700000000}, back;
+        buf t;
+
+        for (size_t i = 0; i < lens[li]; i++)
+            sec[i] = (unsigned char)(i * 37 + li);
+        buf_init(&t);
+        snprintf(c.msgref, sizeof(c.msgref), "4XbK2Z1Qz");
+        snprintf(c.domain, sizeof(c.domain), "shop.example");
+        snprintf(c.url, sizeof(c.url), "https://shop.example.com/p?x=1&y=2");
+        bool made = token_keys_add(k, 9, sec, lens[li], err, sizeof(err)) && token_make(k, &c, &t);
+        long n = made ? b64url(t.data, t.len, bin) : -1;
+        bool ok = n > TOKEN_MAC_LEN &&
+                  HMAC(EVP_sha256(), sec, (int)lens[li], bin, (size_t)n - TOKEN_MAC_LEN, want,
+                       &wl) != NULL &&
+                  memcmp(bin + n - TOKEN_MAC_LEN, want, TOKEN_MAC_LEN) == 0;
+        tap_ok(ok, "%zu-byte key: the MAC is HMAC-SHA256 of the payload, truncated", lens[li]);
+        tap_is_int(made ? token_verify(k, t.data, t.len, TOKEN_CLICK, &back) : -1, TOKEN_OK,
+                   "%zu-byte key: the token verifies", lens[li]);
+        buf_free(&t);
+        token_keys_free(k);
+    }
+}
+
 int main(void)
 {
     if (mkdtemp(tmpdir) == NULL)
         return 1;
     test_round_trip();
+    test_mac_known_answer();
     test_tamper();
     test_purpose_and_keys();
     test_urls();
