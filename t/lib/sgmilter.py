@@ -61,16 +61,17 @@ def endpoint_up(spec):
 class Milter:
     """sendgate-milter -f on a socket; stderr kept in a log file."""
 
-    def __init__(self, conf, sock, binary=None, args=()):
+    def __init__(self, conf, sock, binary=None, args=(), argv=None):
         self.conf, self.sock = conf, sock
         self.binary = binary or bin_path("sendgate-milter")
         self.args = list(args)
+        self.argv = argv  # another milter's whole command line (bench/smtp's floor)
         self.proc = None
         self.log_path = conf + ".milter.log"
 
     def start(self, timeout=10):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "-f", "-c", self.conf] + self.args,
+        self.proc = subprocess.Popen(self.argv or [self.binary, "-f", "-c", self.conf] + self.args,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         end = time.time() + timeout
         while time.time() < end:
