@@ -179,12 +179,11 @@ static const struct token_key *token_find_key(const token_keys *k, unsigned id)
 static bool token_pads(struct token_key *key)
 {
     unsigned char block[64], pad[64];
-    unsigned int hl = 0;
     bool ok;
 
     memset(block, 0, sizeof(block));
     if (key->len > sizeof(block)) { /* a key longer than the block is hashed first */
-        if (!EVP_Digest(key->secret, key->len, block, &hl, EVP_sha256(), NULL))
+        if (!EVP_Digest(key->secret, key->len, block, NULL, EVP_sha256(), NULL))
             return false;
     } else {
         memcpy(block, key->secret, key->len);
