@@ -5,6 +5,7 @@
  * request one byte at a time, several pipelined, lines and requests over
  * the limits, binary garbage, a request without its blank line.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,73 @@ static void test_arrival_independent(void)
     }
 }
 
+/* parse_only - policy_parse on a copy of text (no framing: any byte may be in it) */
+static int parse_only(const char *text, size_t len, policy_req *req, char **copy)
+{
+    const char *why;
+
+    *copy = malloc(len);
+    memcpy(*copy, text, len);
+    return policy_parse(*copy, len, req, &why);
+}
+
+/*
+ * test_scan_sweep - every byte value at every offset of a 40-byte name, and
+ * a line end at every offset of a value: the 16-byte name and newline scans
+ * and their scalar tails must agree with the protocol's definition of a
+ * name (ASCII letters, digits, '_', '-', '.') wherever the byte falls
+ */
+static void test_scan_sweep(void)
+{
+    int wrong = 0;
+
+    for (int b = 1; b < 256; b++) {
+        bool namech = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+                      b == '_' || b == '-' || b == '.';
+        for (size_t pos = 0; pos < 40; pos++) {
+            char t[128], *copy;
+            policy_req req;
+            int n, rc, want;
+            size_t want_attrs = 2;
+
+            n = snprintf(t, sizeof(t), "request=smtpd_access_policy\n%s=v\n\n",
+                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+            t[28 + pos] = (char)b;
+            rc = parse_only(t, (size_t)n, &req, &copy);
+            if (namech || (b == '=' && pos > 0))
+                want = POLICY_DONE;
+            else if (b == '\n' && pos == 0)
+                want = POLICY_DONE, want_attrs = 1; /* a blank line: the request ends there */
+            else
+                want = POLICY_BAD;
+            if (rc != want || (rc == POLICY_DONE && req.n_attrs != want_attrs)) {
+                if (wrong++ < 5)
+                    tap_diag("byte 0x%02x at name offset %zu: rc %d, %zu attributes", b, pos, rc,
+                             req.n_attrs);
+            }
+            free(copy);
+        }
+    }
+    tap_is_int(wrong, 0, "a name is letters, digits, '_', '-' and '.', whatever byte is where");
+
+    wrong = 0;
+    for (size_t k = 0; k < 40; k++) {
+        for (int crlf = 0; crlf < 2; crlf++) {
+            char t[160], *copy;
+            policy_req req;
+            int n = snprintf(t, sizeof(t), "sender=%.*s%s\nrequest=smtpd_access_policy\n\n", (int)k,
+                             "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", crlf ? "\r" : "");
+            int rc = parse_only(t, (size_t)n, &req, &copy);
+            if (rc != POLICY_DONE || strlen(req.v[PA_SENDER]) != k || req.n_attrs != 2) {
+                if (wrong++ < 5)
+                    tap_diag("value of %zu bytes%s: rc %d", k, crlf ? " + CR" : "", rc);
+            }
+            free(copy);
+        }
+    }
+    tap_is_int(wrong, 0, "a value ends at its newline (and one CR before it) at any length");
+}
+
 int main(void)
 {
     test_whole();
@@ -329,5 +397,6 @@ int main(void)
     test_alignments();
     test_misc();
     test_arrival_independent();
+    test_scan_sweep();
     return tap_done();
 }
