@@ -3,10 +3,27 @@
  */
 #include "lib/domain.h"
 
-#include <ctype.h>
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* letters, digits and '-': the octets of an LDH label (ASCII, whatever the locale) */
+static const unsigned char domain_ldh[256] = {
+        ['-'] = 1,
+        ['0' ... '9'] = 1,
+        ['A' ... 'Z'] = 1,
+        ['a' ... 'z'] = 1,
+};
+
+static char domain_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+static bool domain_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 /* domain_is_valid_ascii - LDH host name check on an already lowercased name */
 bool domain_is_valid_ascii(const char *d, size_t len, const char **why)
@@ -35,7 +52,7 @@ bool domain_is_valid_ascii(const char *d, size_t len, const char **why)
             label = 0;
             continue;
         }
-        if (!(isalnum(ch) || ch == '-') || ch >= 0x80) {
+        if (!domain_ldh[ch]) {
             *why = "character not allowed in a host name";
             return false;
         }
@@ -89,8 +106,8 @@ static bool domain_to_alabel(const char *in, size_t len, char out[DOMAIN_MAX], c
 /* domain_has_alabel - does a lowercased name have a label starting "xn--"? */
 static bool domain_has_alabel(const char *d)
 {
-    for (const char *p = d; (p = strstr(p, "xn--")) != NULL; p += 4)
-        if (p == d || p[-1] == '.')
+    for (const char *p = d; p; p = strchr(p, '.'), p = p ? p + 1 : NULL)
+        if (p[0] == 'x' && p[1] == 'n' && p[2] == '-' && p[3] == '-')
             return true;
     return false;
 }
@@ -122,9 +139,9 @@ bool domain_normalize(const char *in, size_t len, char out[DOMAIN_MAX], const ch
 
     if (why == NULL)
         why = &dummy;
-    while (len && isspace((unsigned char)in[0]))
+    while (len && domain_space(in[0]))
         in++, len--;
-    while (len && isspace((unsigned char)in[len - 1]))
+    while (len && domain_space(in[len - 1]))
         len--;
     if (len && in[len - 1] == '.')
         len--;
@@ -146,7 +163,7 @@ bool domain_normalize(const char *in, size_t len, char out[DOMAIN_MAX], const ch
             return false;
         }
         for (size_t i = 0; i < len; i++)
-            out[i] = (char)tolower((unsigned char)in[i]);
+            out[i] = domain_lower(in[i]);
         out[len] = '\0';
     } else if (!domain_to_alabel(in, len, out, why)) {
         return false;

@@ -120,6 +120,9 @@ static void test_garbage(void)
             {"[192.0.2.1]", "not allowed"},
             {"xn--zz.example", "xn--"},
             {"xn--a.example", "xn--"},
+            {"mail.xn--zz.example", "xn--"},
+            {"mail.XN--ZZ.example", "xn--"},
+            {"exa\xa0mple.com", "internationalized"},
     };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -140,6 +143,8 @@ static void test_garbage(void)
                    12, NULL),
            "control character refused");
     tap_ok(refused("ü ü.example", strlen("ü ü.example"), NULL), "space inside an IDN refused");
+    tap_is_str(norm("axn--zz.example"), "axn--zz.example", "\"xn--\" inside a label is no A-label");
+    tap_is_str(norm("\v\f example.com \r\n"), "example.com", "white space trimmed at both ends");
     {
         char out[DOMAIN_MAX];
         tap_ok(!domain_normalize("", 0, out, NULL), "a NULL why is allowed");
