@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool noreply; /* unix: socket: the MTA may skip waiting for some answers */
+static bool noreply;    /* unix: socket: the MTA may skip waiting for some answers */
 static bool nr_granted; /* set at every negotiation, to the same value: Postfix offers alike */
 
 static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,

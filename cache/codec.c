@@ -519,7 +519,8 @@ static bool in_field(cache_in_entry *e, const codec_field *f)
         return true;
     case T_SMTP: {
         cache_smtp_server *sv = &e->smtp[e->n_smtp];
-        if (e->n_smtp >= CACHE_MAX_SMTP || f->len < 8 || !fld_strs(f->v + 7, f->len - 7U, s, 1) || f->v[6] > 1)
+        if (e->n_smtp >= CACHE_MAX_SMTP || f->len < 8 || !fld_strs(f->v + 7, f->len - 7U, s, 1) ||
+            f->v[6] > 1)
             return false;
         sv->port = (int)get_le(f->v, 2);
         sv->priority = (int)(int32_t)(uint32_t)get_le(f->v + 2, 4);
@@ -531,7 +532,8 @@ static bool in_field(cache_in_entry *e, const codec_field *f)
     case T_RULE: {
         cache_fwd_rule *ru = &e->rules[e->n_rules];
         /* the writer never stores more: more is a corrupt record */
-        if (e->n_rules >= CACHE_MAX_RULES || f->len < 5 || f->v[0] > 1 || f->v[1] > 1 || !fld_strs(f->v + 2, f->len - 2U, s, 3))
+        if (e->n_rules >= CACHE_MAX_RULES || f->len < 5 || f->v[0] > 1 || f->v[1] > 1 ||
+            !fld_strs(f->v + 2, f->len - 2U, s, 3))
             return false;
         ru->active = f->v[0] == 1;
         ru->verified = f->v[1] == 1;

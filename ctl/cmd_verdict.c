@@ -53,8 +53,7 @@ static void verdict_text(const char *sender, const verdict *v)
     if (v->action == CONF_ACCEPT && v->settings) {
         printf("  tracking: open=%s click=%s unsubscribe=%s host=%s\n",
                v->settings->open_tracking ? "yes" : "no",
-               v->settings->click_tracking ? "yes" : "no",
-               v->settings->unsubscribe ? "yes" : "no",
+               v->settings->click_tracking ? "yes" : "no", v->settings->unsubscribe ? "yes" : "no",
                *v->settings->tracking_host ? v->settings->tracking_host : "(default)");
         for (uint8_t i = 0; i < v->settings->n_bcc; i++)
             printf("  bcc: %s (%s)\n", v->settings->bcc[i].addr,

@@ -41,8 +41,8 @@ typedef struct ctl_command {
     int (*run)(ctl *c, int argc, char **argv);
 } ctl_command;
 
-#define CTL_COMMAND(id, ...)                                                                       \
-    static const ctl_command ctl_cmd_##id                                                          \
+#define CTL_COMMAND(id, ...)              \
+    static const ctl_command ctl_cmd_##id \
             __attribute__((used, section("sg_ctl_cmds"), aligned(sizeof(void *)))) = {__VA_ARGS__}
 
 conf *ctl_config(ctl *c);

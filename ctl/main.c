@@ -84,10 +84,11 @@ void ctl_print_json(cJSON *j)
 
 static void ctl_list(FILE *fp)
 {
-    fprintf(fp, "usage: %s [-c FILE] [--json] COMMAND [ARGS...]\n\n"
-                "  -c FILE   configuration file (default %s)\n"
-                "  --json    machine-readable output where a command has it\n\n"
-                "commands:\n",
+    fprintf(fp,
+            "usage: %s [-c FILE] [--json] COMMAND [ARGS...]\n\n"
+            "  -c FILE   configuration file (default %s)\n"
+            "  --json    machine-readable output where a command has it\n\n"
+            "commands:\n",
             ctl_prog, CTL_DEFAULT_CONF);
     for (const ctl_command *k = __start_sg_ctl_cmds; k < __stop_sg_ctl_cmds; k++)
         fprintf(fp, "  %-34s %s\n", k->name, k->summary);

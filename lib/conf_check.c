@@ -99,8 +99,7 @@ static void conf_check_token(const conf *c, conf_report *r, bool enabled, int in
     if (enabled && conf_token(c, inline_key, file_key) == NULL)
         conf_report_add(r, true, c, file_key, "provider enabled but no API token: set %s",
                         "api_token_file (or api_token)");
-    if (token && *token && c->conf_file && stat(c->conf_file, &st) == 0 &&
-        (st.st_mode & S_IROTH))
+    if (token && *token && c->conf_file && stat(c->conf_file, &st) == 0 && (st.st_mode & S_IROTH))
         conf_report_add(r, false, c, inline_key,
                         "token written in a world-readable file; move it to api_token_file");
     if (token && *token && conf_secret(c, file_key))
@@ -136,10 +135,10 @@ bool conf_check_providers(const conf *c, conf_report *r)
 {
     int errors = r ? r->errors : 0;
 
-    conf_check_token(c, r, c->jetemail.enabled, CK_jetemail_api_token,
-                     CK_jetemail_api_token_file, c->jetemail.api_token);
-    conf_check_token(c, r, c->mailtrap.enabled, CK_mailtrap_api_token,
-                     CK_mailtrap_api_token_file, c->mailtrap.api_token);
+    conf_check_token(c, r, c->jetemail.enabled, CK_jetemail_api_token, CK_jetemail_api_token_file,
+                     c->jetemail.api_token);
+    conf_check_token(c, r, c->mailtrap.enabled, CK_mailtrap_api_token, CK_mailtrap_api_token_file,
+                     c->mailtrap.api_token);
     conf_check_api(c, r, CK_jetemail_base_url, c->jetemail.base_url, CK_jetemail_request_budget,
                    c->jetemail.request_budget, c->jetemail.budget_window, 240, 60, "JetEmail");
     conf_check_api(c, r, CK_mailtrap_base_url, c->mailtrap.base_url, CK_mailtrap_request_budget,
@@ -267,8 +266,8 @@ bool conf_check_trackd(const conf *c, conf_report *r)
         conf_report_add(r, true, c, CK_trackd_listen,
                         "must be an inet:host:port or inet6:[addr]:port endpoint");
     if (!*t->tls_cert_file != !*t->tls_key_file)
-        conf_report_add(r, true, c, *t->tls_cert_file ? CK_trackd_tls_key_file
-                                                      : CK_trackd_tls_cert_file,
+        conf_report_add(r, true, c,
+                        *t->tls_cert_file ? CK_trackd_tls_key_file : CK_trackd_tls_cert_file,
                         "tls_cert_file and tls_key_file go together");
     if (*t->events_file && strcmp(t->events_file, "-") != 0 && t->events_file[0] != '/')
         conf_report_add(r, true, c, CK_trackd_events_file,

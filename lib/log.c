@@ -104,7 +104,7 @@ static const char *log_prio_name(int prio)
 
 /* log_vemit - the one place that writes */
 __attribute__((format(printf, 3, 0))) static void log_vemit(int prio, const char *qid,
-                                                             const char *fmt, va_list ap)
+                                                            const char *fmt, va_list ap)
 {
     char text[2048];
 

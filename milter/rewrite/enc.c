@@ -147,10 +147,10 @@ bool rw_b64_encode(const unsigned char *in, size_t len, const char *eol, buf *ou
 }
 
 /* printable ASCII (and the space) that QP never escapes in the middle of a line */
-#define QP_P(c)     (((c) >= 32 && (c) <= 126 && (c) != '=') ? 1 : 0)
-#define QP_R4(c)    QP_P(c), QP_P((c) + 1), QP_P((c) + 2), QP_P((c) + 3)
-#define QP_R16(c)   QP_R4(c), QP_R4((c) + 4), QP_R4((c) + 8), QP_R4((c) + 12)
-#define QP_R64(c)   QP_R16(c), QP_R16((c) + 16), QP_R16((c) + 32), QP_R16((c) + 48)
+#define QP_P(c)   (((c) >= 32 && (c) <= 126 && (c) != '=') ? 1 : 0)
+#define QP_R4(c)  QP_P(c), QP_P((c) + 1), QP_P((c) + 2), QP_P((c) + 3)
+#define QP_R16(c) QP_R4(c), QP_R4((c) + 4), QP_R4((c) + 8), QP_R4((c) + 12)
+#define QP_R64(c) QP_R16(c), QP_R16((c) + 16), QP_R16((c) + 32), QP_R16((c) + 48)
 static const unsigned char qp_plain_tab[256] = {QP_R64(0), QP_R64(64), QP_R64(128), QP_R64(192)};
 
 static inline bool qp_plain(unsigned char c)

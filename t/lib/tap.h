@@ -51,34 +51,35 @@ __attribute__((format(printf, 1, 2))) static inline void tap_diag(const char *fm
 }
 
 /* tap_is_int - integer equality with diagnostics */
-#define tap_is_int(got, want, ...)                                                                 \
-    do {                                                                                           \
-        long long tap_g_ = (long long)(got), tap_w_ = (long long)(want);                           \
-        if (!tap_ok(tap_g_ == tap_w_, __VA_ARGS__))                                                \
-            tap_diag("     got: %lld\n#   expected: %lld", tap_g_, tap_w_);                        \
+#define tap_is_int(got, want, ...)                                          \
+    do {                                                                    \
+        long long tap_g_ = (long long)(got), tap_w_ = (long long)(want);    \
+        if (!tap_ok(tap_g_ == tap_w_, __VA_ARGS__))                         \
+            tap_diag("     got: %lld\n#   expected: %lld", tap_g_, tap_w_); \
     } while (0)
 
 /* tap_is_str - string equality (NULL-safe) with diagnostics */
-#define tap_is_str(got, want, ...)                                                                 \
-    do {                                                                                           \
-        const char *tap_g_ = (got), *tap_w_ = (want);                                              \
-        bool tap_eq_ = (tap_g_ == NULL || tap_w_ == NULL) ? tap_g_ == tap_w_                       \
-                                                          : strcmp(tap_g_, tap_w_) == 0;           \
-        if (!tap_ok(tap_eq_, __VA_ARGS__))                                                         \
-            tap_diag("     got: '%s'\n#   expected: '%s'", tap_g_ ? tap_g_ : "(null)",             \
-                     tap_w_ ? tap_w_ : "(null)");                                                  \
+#define tap_is_str(got, want, ...)                                                       \
+    do {                                                                                 \
+        const char *tap_g_ = (got), *tap_w_ = (want);                                    \
+        bool tap_eq_ = (tap_g_ == NULL || tap_w_ == NULL) ? tap_g_ == tap_w_             \
+                                                          : strcmp(tap_g_, tap_w_) == 0; \
+        if (!tap_ok(tap_eq_, __VA_ARGS__))                                               \
+            tap_diag("     got: '%s'\n#   expected: '%s'", tap_g_ ? tap_g_ : "(null)",   \
+                     tap_w_ ? tap_w_ : "(null)");                                        \
     } while (0)
 
 /* tap_is_mem - byte-exact comparison of two buffers with lengths */
-#define tap_is_mem(got, glen, want, wlen, ...)                                                     \
-    do {                                                                                           \
-        const void *tap_g_ = (got), *tap_w_ = (want);                                              \
-        size_t tap_gl_ = (glen), tap_wl_ = (wlen);                                                 \
-        bool tap_eq_ = tap_gl_ == tap_wl_ && (tap_gl_ == 0 || memcmp(tap_g_, tap_w_, tap_gl_) == 0); \
-        if (!tap_ok(tap_eq_, __VA_ARGS__))                                                         \
-            tap_diag("     got (%zu): '%.*s'\n#   expected (%zu): '%.*s'", tap_gl_,                 \
-                     (int)(tap_gl_ > 2000 ? 2000 : tap_gl_), (const char *)tap_g_, tap_wl_,        \
-                     (int)(tap_wl_ > 2000 ? 2000 : tap_wl_), (const char *)tap_w_);                \
+#define tap_is_mem(got, glen, want, wlen, ...)                                                \
+    do {                                                                                      \
+        const void *tap_g_ = (got), *tap_w_ = (want);                                         \
+        size_t tap_gl_ = (glen), tap_wl_ = (wlen);                                            \
+        bool tap_eq_ =                                                                        \
+                tap_gl_ == tap_wl_ && (tap_gl_ == 0 || memcmp(tap_g_, tap_w_, tap_gl_) == 0); \
+        if (!tap_ok(tap_eq_, __VA_ARGS__))                                                    \
+            tap_diag("     got (%zu): '%.*s'\n#   expected (%zu): '%.*s'", tap_gl_,           \
+                     (int)(tap_gl_ > 2000 ? 2000 : tap_gl_), (const char *)tap_g_, tap_wl_,   \
+                     (int)(tap_wl_ > 2000 ? 2000 : tap_wl_), (const char *)tap_w_);           \
     } while (0)
 
 /* tap_done - print the plan; exit status is non-zero when a check failed */
