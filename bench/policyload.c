@@ -24,9 +24,13 @@
  *	request; senders' domains cycle through -D (default shop.example).
  *	-m fixed sends the same request every time.
  *	-w WARMUP requests (default 1000) are sent before the clock starts.
- *	-S starts a built-in null responder (a thread answering action=DUNNO
- *	to every request it frames, on loopback TCP) and measures against it:
- *	the ceiling of this client on this machine.
+ *	-S starts a built-in null responder (a child process answering
+ *	action=DUNNO to every request it frames, on loopback TCP) and
+ *	measures against it: the ceiling of this client on this machine. It
+ *	is a process of its own, as every server is: as a thread of the
+ *	client it shared its address space and was scheduled beside it, and
+ *	its open-loop p99 at 500 connections came out at 0.7 ms where the
+ *	same code in its own process had 1.8 ms (same hour, 5 runs each).
  *
  *	Output, one line: conns, requests, seconds, rps, p50/p99/p99.9/max
  *	latency in milliseconds, answers that were not action=..., errors.
@@ -38,7 +42,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,9 +49,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,9 +336,11 @@ typedef struct nconn {
     char last; /* last byte seen, for a "\n\n" split across reads */
 } nconn;
 
-static void *null_server(void *arg)
+static pid_t null_pid; /* the -S responder's process, killed when the run is over */
+
+static void null_server(int lfd)
 {
-    int lfd = *(int *)arg, ep = epoll_create1(0);
+    int ep = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}, evs[512];
     static const char dunno[] = "action=DUNNO\n\n";
     char buf[65536], out[64 * (sizeof(dunno) - 1)];
@@ -374,17 +381,15 @@ static void *null_server(void *arg)
                 continue;
         }
     }
-    return NULL;
 }
 
-/* start_null_server - listen on loopback, serve in a thread; returns "inet:127.0.0.1:PORT" */
+/* start_null_server - listen on loopback, serve in a child; returns "inet:127.0.0.1:PORT" */
 static const char *start_null_server(void)
 {
     static char target[64];
-    static int lfd;
+    int lfd;
     struct sockaddr_in sin = {.sin_family = AF_INET};
     socklen_t sl = sizeof(sin);
-    pthread_t th;
     int one = 1;
 
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -393,8 +398,15 @@ static const char *start_null_server(void)
         bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(lfd, 4096) < 0 ||
         getsockname(lfd, (struct sockaddr *)&sin, &sl) < 0)
         die("null responder");
-    if (pthread_create(&th, NULL, null_server, &lfd) != 0)
-        die("thread");
+    if ((null_pid = fork()) < 0)
+        die("fork");
+    if (null_pid == 0) { /* the responder: dies with the client, however the client ends */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+            _exit(1);
+        null_server(lfd);
+        _exit(0);
+    }
+    close(lfd);
     snprintf(target, sizeof(target), "inet:127.0.0.1:%d", ntohs(sin.sin_port));
     return target;
 }
@@ -450,5 +462,9 @@ int main(int argc, char **argv)
     }
     opt.target = opt.selftest ? start_null_server() : argv[optind];
     run();
+    if (null_pid > 0) {
+        kill(null_pid, SIGKILL);
+        waitpid(null_pid, NULL, 0);
+    }
     return 0;
 }
