@@ -186,7 +186,7 @@ static char *policy_name_end(char *p, const char *end)
     return p;
 }
 
-/* policy_line_end - the first '\n' in [p, end), or NULL; values are short, so inline */
+/* policy_line_end - the first '\n' in [p, end), or NULL (values are short: no memchr call) */
 static char *policy_line_end(char *p, const char *end)
 {
 #ifdef __SSE2__
