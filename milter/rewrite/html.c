@@ -771,7 +771,6 @@ static bool img_is_own_pixel(const rw_links *l, const unsigned char *in, const t
     return false;
 }
 
-/* link_tag - rewrite one <a>/<area>; appends the (maybe new) tag to out */
 /*
  * link_tag - rewrite one <a>/<area>. The tag stays in the input when it is
  * left alone; when it changes, the input up to it (from *flushed) and the

@@ -494,8 +494,7 @@ static const char *eol_of(const unsigned char *s, size_t n, const char *dflt)
     return nl > s && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
-/* encode_part - the new content (taken from dec) in the part's encoding, or QP when it must change
- */
+/* encode_part - the new content (taken from dec) in the part's encoding, or QP if it must */
 static bool encode_part(cand *c, buf *dec, const char *eol, rw_stats *st)
 {
     const unsigned char *s = (const unsigned char *)(dec->data ? dec->data : "");
