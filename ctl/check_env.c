@@ -39,8 +39,16 @@ typedef struct env_user {
 /* what postconf says about the local Postfix */
 typedef struct env_postfix {
     char queue_dir[PATH_MAX];
-    int chroot; /* smtpd or cleanup chrooted: 1 yes, 0 no, -1 unknown */
+    int chroot;         /* smtpd or cleanup chrooted: 1 yes, 0 no, -1 unknown */
+    long long size_max; /* message_size_limit: 0 none, -1 unknown */
 } env_postfix;
+
+/* room a rewritten message needs under message_size_limit besides its body:
+   the header, Postfix's Received: line and the queue file's envelope; and
+   the queue file's records, which cost up to 1/128 of the body more than
+   its line ends (1/64 here) */
+#define ENV_HEADER_ROOM      (256 * 1024)
+#define ENV_QUEUE_FILE(body) ((long long)(body) + (long long)(body) / 64 + ENV_HEADER_ROOM)
 
 /* env_user_load - uid and every group of name; false when there is no such user */
 static bool env_user_load(env_user *u, const char *name)
@@ -326,13 +334,45 @@ static void env_pf_service(void *arg, const char *line)
         pf->chroot = 0; /* "-" is Postfix's default: no chroot since 3.0 */
 }
 
-/* env_postfix_load - queue directory and chroot from postconf, Debian's defaults without it */
+/* env_pf_size - postconf -h message_size_limit: bytes, 0 for no limit */
+static void env_pf_size(void *arg, const char *line)
+{
+    env_postfix *pf = arg;
+    char *end;
+    long long v = strtoll(line, &end, 10);
+
+    if (end != line && *end == '\0' && v >= 0)
+        pf->size_max = v;
+}
+
+/* env_postfix_load - what postconf says; without it Debian's defaults and no size limit */
 static void env_postfix_load(env_postfix *pf)
 {
     snprintf(pf->queue_dir, sizeof(pf->queue_dir), "/var/spool/postfix");
     pf->chroot = -1;
+    pf->size_max = -1;
     env_postconf("-h queue_directory", env_pf_queue, pf);
     env_postconf("-M", env_pf_service, pf);
+    env_postconf("-h message_size_limit", env_pf_size, pf);
+}
+
+/*
+ * env_check_size - a rewritten body may reach max_rewrite_size; with the
+ * header the message must still fit Postfix's message_size_limit, or
+ * Postfix refuses mail it accepted before sendgate made it larger (552)
+ */
+static void env_check_size(const conf *c, conf_report *r, const env_postfix *pf)
+{
+    if (pf->size_max <= 0 || ENV_QUEUE_FILE(c->milter.max_rewrite_size) <= pf->size_max)
+        return;
+    conf_report_add(r, false, c, CK_milter_max_rewrite_size,
+                    "a rewritten body may be as large as max_rewrite_size (%zu bytes); with the "
+                    "header and the queue file's records that may exceed Postfix's "
+                    "message_size_limit (%lld), and Postfix would refuse such a message "
+                    "(552 5.3.4) though it accepted it before rewriting; fix: max_rewrite_size = "
+                    "%lldM or less, or raise message_size_limit",
+                    c->milter.max_rewrite_size, pf->size_max,
+                    (pf->size_max - ENV_HEADER_ROOM) * 64 / 65 / (1024 * 1024));
 }
 
 /* env_keydef - the table entry of key k */
@@ -553,5 +593,6 @@ int check_env(const conf *c, conf_report *r)
     conf_keydefs(&n);
     for (size_t k = 0; k < n; k++)
         env_check_key(c, r, (int)k, have_run ? &run : NULL, have_pfu ? &pfu : NULL, &pf);
+    env_check_size(c, r, &pf);
     return r->warnings - before;
 }

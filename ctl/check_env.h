@@ -21,17 +21,20 @@
  *	    smtpd or cleanup chrooted, every directory on the way searchable
  *	    by the postfix user, the socket writable by it (its current owner,
  *	    group and mode, or those the daemon will give it), the directory
- *	    writable by the daemons' user.
+ *	    writable by the daemons' user;
+ *	  * milter.max_rewrite_size below Postfix's message_size_limit with
+ *	    room for the header (a rewritten body may grow up to it).
  *
  *	The user the daemons run as is general.user, else sendgate when
  *	that account exists (the systemd units' User=), else no user checks.
  *	Every finding is a warning in rep, naming the key, the file and line
  *	where the key was set, the path and the command that fixes it.
  *
- *	Postfix's queue directory and master.cf come from postconf(1), so
- *	MAIL_CONFIG selects another Postfix instance, as for postconf itself.
- *	Without postconf the Debian defaults are assumed (/var/spool/postfix,
- *	smtpd chrooted).
+ *	Postfix's queue directory, master.cf and message_size_limit come
+ *	from postconf(1), so MAIL_CONFIG selects another Postfix instance,
+ *	as for postconf itself. Without postconf the Debian defaults are
+ *	assumed (/var/spool/postfix, smtpd chrooted) and the size is not
+ *	checked.
  */
 #ifndef SG_CTL_CHECK_ENV_H
 #define SG_CTL_CHECK_ENV_H

@@ -53,7 +53,7 @@ bool apply_edit_add(apply_result *r, char op, const char *name, int index, const
     return true;
 }
 
-/* apply_body - the new body in pieces the milter protocol can carry */
+/* apply_body - the new body: pieces back to back, nothing in between (see apply.h) */
 static bool apply_body(SMFICTX *ctx, const char *qid, const buf *body)
 {
     size_t off = 0, len = body->len;
@@ -66,17 +66,19 @@ static bool apply_body(SMFICTX *ctx, const char *qid, const buf *body)
             return false;
         }
         off += n;
-        if (off < len && off % (16 * APPLY_CHUNK) == 0)
-            mlt_progress(ctx);
     } while (off < len);
     return true;
 }
 
-/* apply_send - every edit, then the body; false when the MTA refused one */
+/* apply_send - progress, every edit, then the body; false when the MTA refused one */
 bool apply_send(SMFICTX *ctx, const char *qid, const apply_result *r)
 {
     bool ok = true;
 
+    if (r->body_changed && r->body.len >= APPLY_PROGRESS && mlt_progress(ctx) != MI_SUCCESS) {
+        log_qid(LOG_WARNING, qid, "smfi_progress failed");
+        ok = false;
+    }
     for (size_t i = 0; i < r->n_edits; i++) {
         const apply_edit *e = &r->edits[i];
         int rc = e->op == 'a'

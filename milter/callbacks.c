@@ -600,6 +600,8 @@ sfsistat milter_eom(SMFICTX *ctx)
         c->msg = NULL;
         return rc;
     }
+    /* recipients first, the rewrite (headers, then the body) last: nothing
+       may follow a new body (apply.h) */
     eom_bcc(ctx, p, m);
     eom_unsubscribed(ctx, c, m);
     body = eom_rewrite(ctx, c, m);

@@ -19,6 +19,8 @@ static struct {
     size_t n_macros;
     mlt_record rec;
     buf *capture; /* action lines go here instead of stderr */
+    bool in_eom;  /* inside the end-of-message callback (mlt_test_eom) */
+    enum { MLT_BODY_NONE, MLT_BODY_SENDING, MLT_BODY_DONE } body; /* this message's new body */
 } mlt_test;
 
 /* mlt_test_action - one action line ("ADDRCPT <a@b> NOTIFY=NEVER") on stderr */
@@ -82,6 +84,8 @@ void mlt_test_end(void)
     buf_free(&r->reply);
     memset(r, 0, sizeof(*r));
     mlt_test.priv = NULL;
+    mlt_test.in_eom = false;
+    mlt_test.body = MLT_BODY_NONE;
 }
 
 void mlt_test_capture(buf *lines)
@@ -107,6 +111,49 @@ void mlt_test_macro(const char *name, const char *value)
 mlt_record *mlt_test_record(void)
 {
     return &mlt_test.rec;
+}
+
+/* mlt_test_eom - the end-of-message callback, where libmilter allows changes */
+sfsistat mlt_test_eom(SMFICTX *ctx, sfsistat (*eom)(SMFICTX *))
+{
+    sfsistat rc;
+
+    mlt_test.in_eom = true;
+    mlt_test.body = MLT_BODY_NONE;
+    rc = eom(ctx);
+    mlt_test.in_eom = false;
+    return rc;
+}
+
+/*
+ * mlt_test_reply - may this reply be sent now? what = the request, for the log
+ *
+ * libmilter allows changes and progress only inside the end-of-message
+ * callback. Postfix ends a new body at any other reply after it (see mlt.h).
+ */
+static bool mlt_test_reply(const char *what, bool replbody)
+{
+    if (mlt_test.rec.mta_failed)
+        return false; /* the MTA closed the connection */
+    if (!mlt_test.in_eom) {
+        mlt_test_action("LIBMILTER REFUSED %s: outside the end-of-message callback", what);
+        mlt_test.rec.lib_refused++;
+        return false;
+    }
+    if (!replbody) {
+        if (mlt_test.body == MLT_BODY_SENDING)
+            mlt_test.body = MLT_BODY_DONE;
+        return true;
+    }
+    if (mlt_test.body == MLT_BODY_DONE) {
+        mlt_record *r = &mlt_test.rec;
+        r->mta_failed = true;
+        r->mta_why = "body replacement requests can't currently be mixed with other requests";
+        mlt_test_action("MTA REFUSED %s: %s", what, r->mta_why);
+        return false;
+    }
+    mlt_test.body = MLT_BODY_SENDING;
+    return true;
 }
 
 void *mlt_getpriv(SMFICTX *ctx)
@@ -150,6 +197,8 @@ int mlt_addrcpt(SMFICTX *ctx, const char *rcpt, const char *args)
     if (!mlt_testmode)
         return args ? smfi_addrcpt_par(ctx, (char *)rcpt, (char *)args)
                     : smfi_addrcpt(ctx, (char *)rcpt);
+    if (!mlt_test_reply("ADDRCPT", false))
+        return MI_FAILURE;
     mlt_test_action("ADDRCPT %s%s%s", rcpt, args ? " " : "", args ? args : "");
     mlt_edit_add('r', NULL, 0, rcpt);
     return MI_SUCCESS;
@@ -159,6 +208,8 @@ int mlt_delrcpt(SMFICTX *ctx, const char *rcpt)
 {
     if (!mlt_testmode)
         return smfi_delrcpt(ctx, (char *)rcpt);
+    if (!mlt_test_reply("DELRCPT", false))
+        return MI_FAILURE;
     mlt_test_action("DELRCPT %s", rcpt);
     mlt_edit_add('d', NULL, 0, rcpt);
     return MI_SUCCESS;
@@ -168,6 +219,8 @@ int mlt_addheader(SMFICTX *ctx, const char *name, const char *value)
 {
     if (!mlt_testmode)
         return smfi_addheader(ctx, (char *)name, (char *)value);
+    if (!mlt_test_reply("ADDHEADER", false))
+        return MI_FAILURE;
     mlt_test_action("ADDHEADER %s: %s", name, value);
     mlt_edit_add('a', name, 0, value);
     return MI_SUCCESS;
@@ -178,6 +231,8 @@ int mlt_chgheader(SMFICTX *ctx, const char *name, int index, const char *value)
 {
     if (!mlt_testmode)
         return smfi_chgheader(ctx, (char *)name, index, (char *)value);
+    if (!mlt_test_reply("CHGHEADER", false))
+        return MI_FAILURE;
     if (value)
         mlt_test_action("CHGHEADER %s %d: %s", name, index, value);
     else
@@ -191,14 +246,22 @@ int mlt_replacebody(SMFICTX *ctx, const unsigned char *data, size_t len)
 {
     if (!mlt_testmode)
         return smfi_replacebody(ctx, (unsigned char *)data, (int)len);
+    if (!mlt_test_reply("REPLBODY", true))
+        return MI_FAILURE;
     mlt_test.rec.body_replaced = true;
+    mlt_test.rec.body_pieces++;
     buf_append(&mlt_test.rec.body, data, len);
     return MI_SUCCESS;
 }
 
 int mlt_progress(SMFICTX *ctx)
 {
-    return mlt_testmode ? MI_SUCCESS : smfi_progress(ctx);
+    if (!mlt_testmode)
+        return smfi_progress(ctx);
+    if (!mlt_test_reply("PROGRESS", false))
+        return MI_FAILURE;
+    mlt_test_action("PROGRESS");
+    return MI_SUCCESS;
 }
 
 /* mlt_setsymlist - ask the MTA for these macros at this stage (test mode: the driver sets them) */

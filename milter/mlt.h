@@ -7,6 +7,24 @@
  * every action, both as the line printed on stderr ("ADDRCPT <a@b> NOTIFY=NEVER")
  * and in a form the driver applies to the message it prints (OpenDMARC's
  * dmarcf_* pattern). Test mode is single-threaded.
+ *
+ * Test mode refuses what libmilter and Postfix refuse, so that a call
+ * sequence the daemon could not get through an MTA fails here too:
+ *
+ *	libmilter: a modification (recipient, header, body) or progress
+ *	    outside the end-of-message callback fails (MI_FAILURE) and is
+ *	    counted in mlt_record.lib_refused; the driver runs that callback
+ *	    through mlt_test_eom().
+ *	Postfix (src/milter/milter8.c): a new body is taken only as one
+ *	    unbroken run of REPLBODY pieces. Any other reply after a piece
+ *	    (a header or recipient change, progress) ends the new body, and
+ *	    a REPLBODY after that is a configuration error: Postfix logs
+ *	    "body replacement requests can't currently be mixed with other
+ *	    requests", drops the milter connection and answers 451 4.3.5 for
+ *	    the message (milter_default_action = tempfail), at every attempt.
+ *	    Here that piece fails, every later call fails (the connection is
+ *	    gone), and mlt_record.mta_failed says so. Changes after a
+ *	    complete new body are accepted, as Postfix accepts them.
  */
 #ifndef SG_MILTER_MLT_H
 #define SG_MILTER_MLT_H
@@ -44,13 +62,20 @@ typedef struct mlt_record {
     size_t n_edits, cap_edits;
     buf body; /* replacement body, when body_replaced */
     bool body_replaced;
+    unsigned body_pieces; /* REPLBODY calls that made it */
     char rcode[4], xcode[16];
-    buf reply; /* last smfi_setreply text */
+    buf reply;            /* last smfi_setreply text */
+    bool mta_failed;      /* the MTA refused a reply: the message gets MLT_MTA_REPLY */
+    const char *mta_why;  /* what it refused, as Postfix logs it */
+    unsigned lib_refused; /* calls libmilter refused (outside end of message) */
 } mlt_record;
+
+#define MLT_MTA_REPLY "451 4.3.5 Server configuration problem - try again later"
 
 void mlt_test_begin(void);
 void mlt_test_macro(const char *name, const char *value);
 mlt_record *mlt_test_record(void);
+sfsistat mlt_test_eom(SMFICTX *ctx, sfsistat (*eom)(SMFICTX *)); /* run eom as libmilter does */
 void mlt_test_action(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mlt_test_end(void);
 void mlt_test_capture(buf *lines); /* collect the action lines instead of printing them */

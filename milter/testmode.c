@@ -264,7 +264,7 @@ static bool tm_session(SMFICTX *ctx, const testmode_args *t, tm_message *m)
         }
     }
     buf_free(&body);
-    return milter_eom(ctx) == SMFIS_CONTINUE;
+    return mlt_test_eom(ctx, milter_eom) == SMFIS_CONTINUE;
 }
 
 /* testmode_run - one message through the callbacks */
@@ -274,7 +274,7 @@ int testmode_run(const testmode_args *t)
     SMFICTX *ctx = (SMFICTX *)&dummy; /* never dereferenced in test mode */
     struct sockaddr_storage sa;
     tm_message m;
-    bool delivered;
+    bool delivered, refused;
     const char *ip = t->client_ip ? t->client_ip : "192.0.2.1";
 
     memset(&m, 0, sizeof(m));
@@ -300,9 +300,12 @@ int testmode_run(const testmode_args *t)
         mlt_test_macro("{daemon_name}", t->daemon_name);
     milter_connect(ctx, "client.test", (_SOCK_ADDR *)&sa);
     delivered = tm_session(ctx, t, &m);
-    if (delivered && mlt_test_record()->body_replaced)
+    refused = mlt_test_record()->mta_failed;
+    if (refused) /* what Postfix answers when a reply of the milter is refused */
+        mlt_test_action("TEMPFAIL %s", MLT_MTA_REPLY);
+    else if (delivered && mlt_test_record()->body_replaced)
         mlt_test_action("REPLBODY %zu", mlt_test_record()->body.len);
-    if (delivered) {
+    if (delivered && !refused) {
         mlt_test_action("ACCEPT");
         tm_print(&m, mlt_test_record());
     }
@@ -310,5 +313,5 @@ int testmode_run(const testmode_args *t)
     fflush(stdout);
     mlt_test_end();
     tm_free(&m);
-    return 0;
+    return refused || mlt_test_record()->lib_refused ? EX_SOFTWARE : 0;
 }

@@ -7,9 +7,14 @@
  * callbacks the daemon uses, with mlt.c in test mode. Every action is
  * printed on stderr, one per line (REJECT 550 5.7.1 text, TEMPFAIL ...,
  * ADDRCPT addr args, DELRCPT addr, ADDHEADER name: value, CHGHEADER name
- * index: value, REPLBODY bytes, ACCEPT); the message as it would be
- * delivered goes to stdout, in the input's line-ending style (nothing
- * when it was refused). The exit status is 0 unless the run itself failed.
+ * index: value, PROGRESS, REPLBODY bytes, ACCEPT); the message as it would
+ * be delivered goes to stdout, in the input's line-ending style (nothing
+ * when it was refused). The calls are checked as libmilter and Postfix
+ * check them (mlt.h): one libmilter would refuse is printed as "LIBMILTER
+ * REFUSED ..." (the change is lost); one Postfix would refuse as "MTA
+ * REFUSED ..." followed by "TEMPFAIL 451 4.3.5 ...", and nothing is
+ * delivered. Either way the exit status is 70 (EX_SOFTWARE); otherwise it
+ * is 0 unless the run itself failed.
  */
 #ifndef SG_MILTER_TESTMODE_H
 #define SG_MILTER_TESTMODE_H

@@ -201,6 +201,12 @@ bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out)
         st = RW_FAILED;
         r.reason = "a token could not be signed";
     }
+    /* a message Postfix accepted must never become one it refuses (552 5.3.4
+       over message_size_limit): the new body is held to the same bound */
+    if (st == RW_MODIFIED && r.body_changed && r.body.len > mc->cfg->milter.max_rewrite_size) {
+        st = RW_UNCHANGED;
+        r.reason = "rewritten body larger than max_rewrite_size";
+    }
     if (st != RW_MODIFIED) {
         snprintf(m->summary, sizeof(m->summary), "unchanged (%s)", r.reason ? r.reason : "-");
         rw_result_free(&r);

@@ -5,6 +5,11 @@
  * test mode recording every action; this file stands in for main.c
  * (configuration bundle and cache handle). The cache is filled from
  * conf/demo/domains.conf by sendgatectl, as an operator would.
+ *
+ * The wrapper itself refuses what libmilter and Postfix refuse (changes
+ * outside end of message; anything between two REPLBODY pieces), and a
+ * rewritten body of several MiB goes through it, as it goes through
+ * Postfix (t/33-milter-large.t).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,9 +112,73 @@ static sfsistat message(const char *from_hdr, const char *ctype, const char *bod
         milter_header_cb(ctx, "Content-Type", (char *)ctype);
     }
     *eoh = milter_eoh(ctx);
-    sfsistat b = milter_body_cb(ctx, (unsigned char *)body, strlen(body));
-    (void)b;
-    return milter_eom(ctx);
+    /* in pieces of at most 64 KiB, as Postfix sends it */
+    for (size_t off = 0, len = strlen(body); off < len; off += 65536)
+        if (milter_body_cb(ctx, (unsigned char *)body + off,
+                           len - off > 65536 ? 65536 : len - off) != SMFIS_CONTINUE)
+            break;
+    return mlt_test_eom(ctx, milter_eom);
+}
+
+/* eom_script - an end-of-message callback sending the replies named in script */
+static const char *script;
+static int script_rc[64];
+
+static sfsistat eom_script(SMFICTX *c)
+{
+    static const unsigned char piece[] = "new body\r\n";
+
+    for (size_t i = 0; script[i] && i < 64; i++) {
+        switch (script[i]) {
+        case 'b':
+            script_rc[i] = mlt_replacebody(c, piece, sizeof(piece) - 1);
+            break;
+        case 'p':
+            script_rc[i] = mlt_progress(c);
+            break;
+        case 'h':
+            script_rc[i] = mlt_addheader(c, "X-Test", "1");
+            break;
+        case 'c':
+            script_rc[i] = mlt_chgheader(c, "Subject", 1, "changed");
+            break;
+        case 'r':
+            script_rc[i] = mlt_addrcpt(c, "<bcc@example.org>", NULL);
+            break;
+        default:
+            script_rc[i] = mlt_delrcpt(c, "<x@example.org>");
+            break;
+        }
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* run_script - s through the wrapper; the index of the first refused reply, -1 if none */
+static int run_script(const char *s)
+{
+    begin("QS");
+    script = s;
+    memset(script_rc, 0, sizeof(script_rc));
+    mlt_test_eom(ctx, eom_script);
+    for (int i = 0; s[i]; i++)
+        if (script_rc[i] != MI_SUCCESS)
+            return i;
+    return -1;
+}
+
+/* big_html - a newsletter body of about len bytes, a link in every line */
+static char *big_html(size_t len)
+{
+    buf b = BUF_INIT;
+
+    buf_append_str(&b, "<html><body>\r\n");
+    for (unsigned i = 0; b.len < len; i++)
+        buf_printf(&b,
+                   "<p>Item %u: <a href=\"https://example.org/item/%u\">offer</a> lorem ipsum "
+                   "dolor sit amet</p>\r\n",
+                   i, i);
+    buf_append_str(&b, "</body></html>\r\n");
+    return buf_steal(&b, NULL);
 }
 
 int main(void)
@@ -255,9 +324,83 @@ int main(void)
     milter_eoh(ctx);
     tap_is_int(milter_body_cb(ctx, (unsigned char *)"hi\r\n", 4), SMFIS_SKIP,
                "no tracking for the domain: SMFIS_SKIP, the MTA stops sending the body");
-    tap_is_int(milter_eom(ctx), SMFIS_CONTINUE, "and the message continues");
+    tap_is_int(mlt_test_eom(ctx, milter_eom), SMFIS_CONTINUE, "and the message continues");
     milter_close(ctx);
     mlt_test_end();
+
+    /* the wrapper refuses what Postfix refuses: b = REPLBODY piece, p = progress,
+       h = add header, c = change header, r = add recipient, d = delete recipient */
+    tap_is_int(run_script("bbb"), -1, "REPLBODY pieces back to back: accepted");
+    tap_ok(!mlt_test_record()->mta_failed && mlt_test_record()->body_pieces == 3,
+           "the three pieces make the new body");
+    tap_is_int(run_script("bbbbbbbbbbbbbbbbpb"), 17,
+               "16 pieces, progress, a 17th piece (what apply_body once sent at 1 MiB): the "
+               "17th is refused");
+    tap_ok(mlt_test_record()->mta_failed && strcmp(mlt_test_record()->mta_why,
+                                                   "body replacement requests can't "
+                                                   "currently be mixed with other requests") == 0,
+           "as Postfix refuses it: body replacement requests can't currently be mixed ...");
+    tap_ok(strstr(buf_cstr(&actions), "MTA REFUSED REPLBODY: body replacement") != NULL,
+           "the action line says MTA REFUSED REPLBODY");
+    for (const char *k = "phcrd"; *k; k++) {
+        char seq[4] = {'b', *k, 'b', 0};
+        tap_is_int(run_script(seq), 2, "'%s': a piece after %s is refused", seq,
+                   *k == 'p'   ? "progress"
+                   : *k == 'h' ? "a header added"
+                   : *k == 'c' ? "a header changed"
+                   : *k == 'r' ? "a recipient added"
+                               : "a recipient deleted");
+        tap_ok(script_rc[1] == MI_SUCCESS && mlt_test_record()->mta_failed,
+               "'%s': the reply in between went out and ended the body; the message is deferred",
+               seq);
+    }
+    tap_is_int(run_script("bphbh"), 3,
+               "after a refusal every later call fails too (Postfix dropped the milter)");
+    tap_ok(script_rc[4] == MI_FAILURE, "the header after the refused piece failed as well");
+    tap_is_int(run_script("prdhcbbb"), -1,
+               "progress and every change before the body, then the pieces: accepted");
+    tap_is_int(run_script("bbhcrdp"), -1,
+               "changes and progress after a complete body: accepted, as Postfix accepts them");
+    tap_ok(!mlt_test_record()->mta_failed && mlt_test_record()->body_pieces == 2,
+           "and the body is the two pieces");
+    begin("QO");
+    tap_is_int(mlt_replacebody(ctx, (const unsigned char *)"x", 1), MI_FAILURE,
+               "REPLBODY outside end of message: refused, as libmilter refuses it");
+    tap_is_int(mlt_progress(ctx), MI_FAILURE, "progress too");
+    tap_is_int(mlt_addheader(ctx, "X", "y"), MI_FAILURE, "a header too");
+    tap_ok(mlt_test_record()->lib_refused == 3 && !mlt_test_record()->body_replaced &&
+                   strstr(buf_cstr(&actions), "LIBMILTER REFUSED REPLBODY") != NULL,
+           "counted and printed as LIBMILTER REFUSED");
+    mlt_test_end();
+
+    /* a rewritten body far over 1 MiB goes through the wrapper in one run */
+    {
+        char *html = big_html(3 * 1024 * 1024);
+        begin("Q7");
+        mlt_test_macro("{auth_authen}", "alice");
+        connect_from("192.0.2.7");
+        envfrom("news@shop.example");
+        envrcpt("customer@example.org");
+        tap_is_int(message("news@shop.example", "text/html; charset=utf-8", html, &eoh),
+                   SMFIS_CONTINUE, "a 3 MiB newsletter: continues at end of message");
+        mlt_record *r = mlt_test_record();
+        tap_ok(!r->mta_failed && r->lib_refused == 0, "no reply refused by libmilter or Postfix");
+        tap_ok(r->body_replaced && r->body.len > strlen(html) &&
+                       r->body_pieces == (r->body.len + 65534) / 65535,
+               "the new body (%zu bytes) went out as %u back-to-back pieces of 65535 bytes",
+               r->body.len, r->body_pieces);
+        tap_ok(strstr(buf_cstr(&r->body), "https://links.shop.example/c/") != NULL &&
+                       r->body.len > 16 &&
+                       memcmp(r->body.data + r->body.len - 16, "</body></html>\r\n", 16) == 0,
+               "its links are rewritten and it is whole to the end");
+        const char *a = buf_cstr(&actions), *pr = strstr(a, "PROGRESS\n");
+        const char *rc = strstr(a, "ADDRCPT <archive@shop.example>");
+        tap_ok(pr && rc && rc < pr && strstr(pr, "ADDHEADER List-Unsubscribe:") != NULL,
+               "order: BCC recipient, progress (after the rewriting), headers, then the body");
+        milter_close(ctx);
+        mlt_test_end();
+        free(html);
+    }
 
     cache_close(ca);
     milter_config_put(cur);
