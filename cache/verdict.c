@@ -64,8 +64,8 @@ const char *verdict_action_name(int action)
     return action == CONF_REJECT ? "reject" : action == CONF_TEMPFAIL ? "tempfail" : "accept";
 }
 
-/* strictness - reject > tempfail > accept */
-static int strictness(int action)
+/* verdict_strictness - reject > tempfail > accept */
+int verdict_strictness(int action)
 {
     return action == CONF_REJECT ? 2 : action == CONF_TEMPFAIL ? 1 : 0;
 }
@@ -237,8 +237,8 @@ void verdict_decide(const verdict_input *in, verdict *out)
         int action;
         memset(&tmp, 0, sizeof(tmp));
         action = entry_outcome(in, &in->rec->e[i], &tmp);
-        if (strictness(action) > best) { /* ties: the first provider of the record */
-            best = strictness(action);
+        if (verdict_strictness(action) > best) { /* ties: the first provider of the record */
+            best = verdict_strictness(action);
             out->row = tmp.row;
             out->provider = in->rec->e[i].provider;
             memcpy(out->text, tmp.text, sizeof(out->text));
@@ -246,4 +246,21 @@ void verdict_decide(const verdict_input *in, verdict *out)
         }
     }
     finish(out, out->action);
+}
+
+/* verdict_unjudgeable_from - the From: header cannot be judged in full; why says what stopped it */
+void verdict_unjudgeable_from(const verdict_input *in, const char *why, verdict *out)
+{
+    const struct conf_handling *h = &in->cfg->handling;
+
+    memset(out, 0, sizeof(*out));
+    out->provider = -1;
+    if (*in->sender && addr_list_has(h->exempt_senders.v, h->exempt_senders.n, in->sender)) {
+        out->row = "exempt";
+        finish(out, CONF_ACCEPT);
+        return;
+    }
+    out->row = "unjudgeable-from";
+    set_text(out, "cannot judge the From: header: %s", why);
+    finish(out, h->unjudgeable_from);
 }
