@@ -12,7 +12,9 @@
 # why, and nothing reaches the next hop; legitimate complex From: fields of
 # an allowed domain are delivered. Changing handling.unjudgeable_from to
 # tempfail or accept (SIGHUP) changes the outcome, and milter.from_fallback
-# = envelope judges a message without a From: address by its envelope.
+# = envelope judges a message without a From: address by its envelope;
+# sendgatectl verdict --from-header gives the same answers as the milter.
+import json
 import os
 import shutil
 import signal
@@ -20,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from sgtest import IN_CI, TOP, T, tmpdir  # noqa: E402
+from sgtest import IN_CI, TOP, T, bin_path, run, tmpdir  # noqa: E402
 from sgmilter import Milter, setup_cache  # noqa: E402
 
 t = T()
@@ -204,6 +206,34 @@ def check_sink(pf, who):
     t.is_(pf.fatal_lines(), [], "[%s] no fatal errors in Postfix's log" % who)
     return msgs
 
+
+# sendgatectl verdict --from-header gives the milter's answer for the same From: fields
+for case in CASES:
+    tag, headers, expect, why = case[:4]
+    values = [h.split(":", 1)[1].lstrip(" ") for h in headers
+              if h.split(":", 1)[0].strip().lower() == "from"]
+    if not values:
+        continue
+    argv = [bin_path("sendgatectl"), "-c", conf, "--json", "verdict"]
+    for v in values:
+        argv += ["--from-header", v]
+    r = run(argv + ["news@shop.example", "customer@example.org"])
+    try:
+        out = json.loads(r.stdout)
+    except ValueError:
+        out = {}
+    if expect is OK:
+        t.ok(r.returncode == 0 and out.get("action") == "accept",
+             "sendgatectl verdict --from-header: %s: accept" % why)
+    else:
+        t.ok(r.returncode == 0 and expect in out.get("reply", ""),
+             "sendgatectl verdict --from-header: %s: %s" % (why, expect.strip()))
+    if r.returncode or not out:
+        t.diag(r.stdout + r.stderr)
+r = run([bin_path("sendgatectl"), "-c", conf, "verdict", "--from-header", "(x bad@unverified.example",
+         "news@shop.example"])
+t.like(r.stdout, "From: cannot be judged in full: unterminated comment",
+       "sendgatectl verdict's text output says why the From: cannot be judged")
 
 with Milter(conf, "unix:" + sock) as m:
     # a remote submission client: Postfix passes its header fields as they were sent
