@@ -240,19 +240,37 @@ static bool addr_is(const addr_tok *t, char special)
     return t->kind == AT_SPECIAL && t->s[0] == special;
 }
 
-/* addr_append - a token's text onto out (folding inside quoted strings removed) */
+/* addr_put - one octet onto out */
+static bool addr_put(char out[ADDR_MAX], size_t *n, char c, const char **why)
+{
+    if (*n + 1 >= ADDR_MAX) {
+        *why = "address too long";
+        return false;
+    }
+    out[(*n)++] = c;
+    out[*n] = '\0';
+    return true;
+}
+
+/*
+ * addr_append - a token's text onto out, folding inside quoted strings and
+ * domain literals removed (a quoted CR or LF too: no lone backslash may
+ * be left to escape what follows it)
+ */
 static bool addr_append(char out[ADDR_MAX], size_t *n, const addr_tok *t, const char **why)
 {
     for (size_t i = 0; i < t->n; i++) {
-        if (t->s[i] == '\r' || t->s[i] == '\n')
-            continue;
-        if (*n + 1 >= ADDR_MAX) {
-            *why = "address too long";
+        char c = t->s[i];
+        if (c == '\\' && i + 1 < t->n) { /* quoted-pair */
+            char q = t->s[++i];
+            if (q == '\r' || q == '\n')
+                continue;
+            if (!addr_put(out, n, c, why) || !addr_put(out, n, q, why))
+                return false;
+        } else if (c != '\r' && c != '\n' && !addr_put(out, n, c, why)) {
             return false;
         }
-        out[(*n)++] = t->s[i];
     }
-    out[*n] = '\0';
     return true;
 }
 
