@@ -190,6 +190,13 @@ static bool exempt_domain(const conf_list *l, const char *domain)
     return false;
 }
 
+static void null_sender_row(const verdict_input *in, verdict *out)
+{
+    out->row = "null-sender";
+    set_text(out, "mail with the null sender is not accepted here");
+    finish(out, in->cfg->handling.null_sender);
+}
+
 /* verdict_early - the rows decided before any provider data: true when decided */
 static bool verdict_early(const verdict_input *in, verdict *out)
 {
@@ -199,10 +206,8 @@ static bool verdict_early(const verdict_input *in, verdict *out)
     if (*in->sender && addr_list_has(h->exempt_senders.v, h->exempt_senders.n, in->sender)) {
         out->row = "exempt";
         finish(out, CONF_ACCEPT);
-    } else if (*in->sender == '\0') {
-        out->row = "null-sender";
-        set_text(out, "mail with the null sender is not accepted here");
-        finish(out, h->null_sender);
+    } else if (*in->sender == '\0' && in->domain == NULL) {
+        null_sender_row(in, out);
     } else if (in->domain && exempt_domain(&h->exempt_domains, in->domain)) {
         out->row = "exempt";
         finish(out, CONF_ACCEPT);
@@ -221,8 +226,31 @@ static bool verdict_early(const verdict_input *in, verdict *out)
     return true;
 }
 
-/* verdict_decide - apply the rules in the order documented in verdict.h */
+static void verdict_domain(const verdict_input *in, verdict *out);
+
+/*
+ * verdict_decide - apply the rules in the order documented in verdict.h
+ *
+ * The null sender with a sending domain known from elsewhere (the milter's
+ * From: header): the domain is judged, and the null_sender row too; the
+ * stricter wins, so MAIL FROM:<> is no way around a blocked From: domain.
+ */
 void verdict_decide(const verdict_input *in, verdict *out)
+{
+    verdict ns;
+
+    verdict_domain(in, out);
+    if (*in->sender != '\0' || in->domain == NULL)
+        return;
+    memset(&ns, 0, sizeof(ns));
+    ns.provider = -1;
+    null_sender_row(in, &ns);
+    if (verdict_strictness(ns.action) > verdict_strictness(out->action))
+        *out = ns;
+}
+
+/* verdict_domain - rules 1 to 4 for the domain */
+static void verdict_domain(const verdict_input *in, verdict *out)
 {
     int best = -1;
 

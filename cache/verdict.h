@@ -9,7 +9,9 @@
  *
  * Order of the rules:
  *	1. exempt sender address (case-insensitive), null sender, exempt
- *	   domain (exact match after normalisation: case, trailing dot, IDN)
+ *	   domain (exact match after normalisation: case, trailing dot, IDN);
+ *	   a null sender with a domain (the milter's From: domain) gets both
+ *	   the null_sender row and the rules for the domain, stricter wins
  *	2. cache unreadable (handling.cache_error); no record, or a corrupt
  *	   one (handling.unknown_domain)
  *	3. each provider's entry: allowed; pending (handling.pending);

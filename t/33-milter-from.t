@@ -8,7 +8,7 @@
 # after 1,001 fields, an unterminated comment) and the rest of its class
 # (routes, folding, groups, quoted local parts, comments, encoded-words,
 # an unquoted '@' in a display name, IDN, address literals, "From :", no
-# address at all) is refused at the end of DATA with the reply that says
+# address at all, the null sender with a blocked From:) is refused at the end of DATA with the reply that says
 # why, and nothing reaches the next hop; legitimate complex From: fields of
 # an allowed domain are delivered. Changing handling.unjudgeable_from to
 # tempfail or accept (SIGHUP) changes the outcome, and milter.from_fallback
@@ -173,6 +173,11 @@ CASES = [
     ("ok-nine-addresses", ["From: " + ", ".join("u%d@shop.example" % i for i in range(1, 10))], OK,
      "nine addresses of one allowed domain"),
     ("ok-after-1001-fields", FILLER + ["From: news@shop.example"], OK, "1,001 fields, then an allowed From:"),
+    # the null sender is no way around the From: check
+    ("null-sender-blocked", ["From: bad@unverified.example"], BLOCKED,
+     "MAIL FROM:<> with a blocked From: domain", None, "<>"),
+    ("ok-null-sender", ["From: MAILER-DAEMON@shop.example"], OK,
+     "MAIL FROM:<> with an allowed From: domain (a bounce)", None, "<>"),
 ]
 
 
@@ -181,8 +186,9 @@ def battery(pf, rewriting):
     who = "local client" if rewriting else "submission"
     for case in CASES:
         tag, headers, expect, why = case[:4]
+        sender = case[5] if len(case) > 5 else "news@shop.example"
         tag = "%s-%s" % ("local" if rewriting else "sub", tag)
-        if rewriting and len(case) > 4:
+        if rewriting and len(case) > 4 and case[4]:
             repaired, judged = case[4]
             r = send(pf, tag, headers)
             sent[tag] = True
@@ -190,9 +196,9 @@ def battery(pf, rewriting):
                  % (who, why, repaired, judged))
             continue
         if expect is OK:
-            delivered(pf, tag, headers, why="[%s] %s" % (who, why))
+            delivered(pf, tag, headers, sender, why="[%s] %s" % (who, why))
         else:
-            refused(pf, tag, headers, expect, why="[%s] %s" % (who, why))
+            refused(pf, tag, headers, expect, sender, why="[%s] %s" % (who, why))
 
 
 def check_sink(pf, who):
@@ -217,7 +223,7 @@ for case in CASES:
     argv = [bin_path("sendgatectl"), "-c", conf, "--json", "verdict"]
     for v in values:
         argv += ["--from-header", v]
-    r = run(argv + ["news@shop.example", "customer@example.org"])
+    r = run(argv + [case[5] if len(case) > 5 else "news@shop.example", "customer@example.org"])
     try:
         out = json.loads(r.stdout)
     except ValueError:

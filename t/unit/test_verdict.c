@@ -461,6 +461,43 @@ static void test_unjudgeable_from(void)
            "strictness: reject > tempfail > accept");
 }
 
+/* the null sender with a sending domain (the milter's From:): both are judged */
+static void test_null_sender_domain(void)
+{
+    verdict_input in;
+    verdict x;
+
+    conf_unref(cfg);
+    cfg = load_conf("");
+    if (cfg == NULL)
+        return;
+    memset(&in, 0, sizeof(in));
+    in.cfg = cfg;
+    in.sender = "";
+    in.domain = "unverified.example";
+    in.lookup_rc = CACHE_OK;
+    in.rec = &rec;
+    in.now = NOW;
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_BLOCKED, "unverified_dns", "DNS records not verified");
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_REJECT && !strcmp(x.row, "blocked"),
+           "MAIL FROM:<> does not get a blocked From: domain through: %s", reply(&x));
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_ALLOWED, "compliant", "ok");
+    in.domain = "shop.example";
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_ACCEPT, "an allowed From: domain with the null sender: accepted");
+    cfg->handling.null_sender = CONF_REJECT;
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_REJECT && !strcmp(x.row, "null-sender"),
+           "null_sender = reject still applies with a From: domain: %s", reply(&x));
+    in.domain = NULL;
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_REJECT && !strcmp(x.row, "null-sender"), "and without one, as before");
+    cfg->handling.null_sender = CONF_ACCEPT;
+}
+
 int main(void)
 {
     cfg = load_conf("");
@@ -474,6 +511,7 @@ int main(void)
     test_stale();
     test_clean_text();
     test_unjudgeable_from();
+    test_null_sender_domain();
     conf_unref(cfg);
     return tap_done();
 }
