@@ -64,8 +64,8 @@ const char *verdict_action_name(int action)
     return action == CONF_REJECT ? "reject" : action == CONF_TEMPFAIL ? "tempfail" : "accept";
 }
 
-/* strictness - reject > tempfail > accept */
-static int strictness(int action)
+/* verdict_strictness - reject > tempfail > accept */
+int verdict_strictness(int action)
 {
     return action == CONF_REJECT ? 2 : action == CONF_TEMPFAIL ? 1 : 0;
 }
@@ -190,6 +190,13 @@ static bool exempt_domain(const conf_list *l, const char *domain)
     return false;
 }
 
+static void null_sender_row(const verdict_input *in, verdict *out)
+{
+    out->row = "null-sender";
+    set_text(out, "mail with the null sender is not accepted here");
+    finish(out, in->cfg->handling.null_sender);
+}
+
 /* verdict_early - the rows decided before any provider data: true when decided */
 static bool verdict_early(const verdict_input *in, verdict *out)
 {
@@ -199,10 +206,8 @@ static bool verdict_early(const verdict_input *in, verdict *out)
     if (*in->sender && addr_list_has(h->exempt_senders.v, h->exempt_senders.n, in->sender)) {
         out->row = "exempt";
         finish(out, CONF_ACCEPT);
-    } else if (*in->sender == '\0') {
-        out->row = "null-sender";
-        set_text(out, "mail with the null sender is not accepted here");
-        finish(out, h->null_sender);
+    } else if (*in->sender == '\0' && in->domain == NULL) {
+        null_sender_row(in, out);
     } else if (in->domain && exempt_domain(&h->exempt_domains, in->domain)) {
         out->row = "exempt";
         finish(out, CONF_ACCEPT);
@@ -221,8 +226,31 @@ static bool verdict_early(const verdict_input *in, verdict *out)
     return true;
 }
 
-/* verdict_decide - apply the rules in the order documented in verdict.h */
+static void verdict_domain(const verdict_input *in, verdict *out);
+
+/*
+ * verdict_decide - apply the rules in the order documented in verdict.h
+ *
+ * The null sender with a sending domain known from elsewhere (the milter's
+ * From: header): the domain is judged, and the null_sender row too; the
+ * stricter wins, so MAIL FROM:<> is no way around a blocked From: domain.
+ */
 void verdict_decide(const verdict_input *in, verdict *out)
+{
+    verdict ns;
+
+    verdict_domain(in, out);
+    if (*in->sender != '\0' || in->domain == NULL)
+        return;
+    memset(&ns, 0, sizeof(ns));
+    ns.provider = -1;
+    null_sender_row(in, &ns);
+    if (verdict_strictness(ns.action) > verdict_strictness(out->action))
+        *out = ns;
+}
+
+/* verdict_domain - rules 1 to 4 for the domain */
+static void verdict_domain(const verdict_input *in, verdict *out)
 {
     int best = -1;
 
@@ -237,8 +265,8 @@ void verdict_decide(const verdict_input *in, verdict *out)
         int action;
         memset(&tmp, 0, sizeof(tmp));
         action = entry_outcome(in, &in->rec->e[i], &tmp);
-        if (strictness(action) > best) { /* ties: the first provider of the record */
-            best = strictness(action);
+        if (verdict_strictness(action) > best) { /* ties: the first provider of the record */
+            best = verdict_strictness(action);
             out->row = tmp.row;
             out->provider = in->rec->e[i].provider;
             memcpy(out->text, tmp.text, sizeof(out->text));
@@ -246,4 +274,21 @@ void verdict_decide(const verdict_input *in, verdict *out)
         }
     }
     finish(out, out->action);
+}
+
+/* verdict_unjudgeable_from - the From: header cannot be judged in full; why says what stopped it */
+void verdict_unjudgeable_from(const verdict_input *in, const char *why, verdict *out)
+{
+    const struct conf_handling *h = &in->cfg->handling;
+
+    memset(out, 0, sizeof(*out));
+    out->provider = -1;
+    if (*in->sender && addr_list_has(h->exempt_senders.v, h->exempt_senders.n, in->sender)) {
+        out->row = "exempt";
+        finish(out, CONF_ACCEPT);
+        return;
+    }
+    out->row = "unjudgeable-from";
+    set_text(out, "cannot judge the From: header: %s", why);
+    finish(out, h->unjudgeable_from);
 }

@@ -9,7 +9,9 @@
  *
  * Order of the rules:
  *	1. exempt sender address (case-insensitive), null sender, exempt
- *	   domain (exact match after normalisation: case, trailing dot, IDN)
+ *	   domain (exact match after normalisation: case, trailing dot, IDN);
+ *	   a null sender with a domain (the milter's From: domain) gets both
+ *	   the null_sender row and the rules for the domain, stricter wins
  *	2. cache unreadable (handling.cache_error); no record, or a corrupt
  *	   one (handling.unknown_domain)
  *	3. each provider's entry: allowed; pending (handling.pending);
@@ -18,6 +20,11 @@
  *	   (handling.stale_cache, whatever the old data said)
  *	4. the strictest outcome wins (reject > tempfail > accept; on a tie the
  *	   provider that comes first in the record)
+ * A From: header whose sending domains cannot all be known (the milter
+ * with domain_source = header: a field it cannot read, more distinct
+ * domains than it judges, no address) is one more outcome,
+ * verdict_unjudgeable_from (handling.unjudgeable_from; an exempt sender
+ * is accepted), weighed with those of the domains that are known.
  * A demo domain is judged on the recipients given: with none yet (a
  * milter at MAIL FROM) it passes, so callers check again per recipient.
  * The text is empty when the message is accepted.
@@ -58,6 +65,8 @@ typedef struct verdict {
 } verdict;
 
 void verdict_decide(const verdict_input *in, verdict *out);
+void verdict_unjudgeable_from(const verdict_input *in, const char *why, verdict *out);
+int verdict_strictness(int action);
 const char *verdict_action_name(int action);
 bool verdict_map_mailtrap(const char *status, int *send, const char **reason);
 const cache_out_entry *verdict_settings(const conf *cfg, const cache_outbound *rec);

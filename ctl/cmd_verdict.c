@@ -1,6 +1,13 @@
 /*
  * cmd_verdict.c - sendgatectl verdict: what would sendgate do with this sender?
+ *
+ * Without --from-header the sending domain is the sender's, as the policy
+ * server and the milter with domain_source = envelope judge it. With one
+ * or more --from-header values (each a From: field's value), the milter's
+ * domain_source = header decision: every address's domain, strictest
+ * wins, handling.unjudgeable_from when they cannot all be known.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +18,23 @@
 #include "lib/addr.h"
 
 /* verdict_json - the decision and the settings that would apply */
-static cJSON *verdict_json(const char *sender, const char *domain, const verdict *v)
+static cJSON *verdict_json(const char *sender, const addr_from *f, const char *unjudgeable,
+                           const verdict *v)
 {
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "sender", sender);
-    if (domain)
-        cJSON_AddStringToObject(o, "domain", domain);
+    if (f->n_domains)
+        cJSON_AddStringToObject(o, "domain", f->domains[0]);
     else
         cJSON_AddNullToObject(o, "domain");
+    if (f->fields) {
+        cJSON *d = cJSON_AddArrayToObject(o, "from_domains");
+        for (size_t i = 0; i < f->n_domains; i++)
+            cJSON_AddItemToArray(d, cJSON_CreateString(f->domains[i]));
+    }
+    if (unjudgeable)
+        cJSON_AddStringToObject(o, "unjudgeable", unjudgeable);
     cJSON_AddStringToObject(o, "action", verdict_action_name(v->action));
     cJSON_AddStringToObject(o, "row", v->row);
     if (v->code) {
@@ -44,12 +59,21 @@ static cJSON *verdict_json(const char *sender, const char *domain, const verdict
     return o;
 }
 
-static void verdict_text(const char *sender, const verdict *v)
+static void verdict_text(const char *sender, const addr_from *f, const char *unjudgeable,
+                         const verdict *v)
 {
     printf("%s: %s", *sender ? sender : "<>", verdict_action_name(v->action));
     if (v->code)
         printf(" %d %s %s", v->code, v->esc, v->text);
     printf(" [%s]\n", v->row);
+    if (f->fields) {
+        printf("  From: domains:");
+        for (size_t i = 0; i < f->n_domains; i++)
+            printf(" %s", f->domains[i]);
+        printf("%s\n", f->n_domains ? "" : " (none)");
+    }
+    if (unjudgeable)
+        printf("  From: cannot be judged in full: %s\n", unjudgeable);
     if (v->action == CONF_ACCEPT && v->settings) {
         printf("  tracking: open=%s click=%s unsubscribe=%s host=%s\n",
                v->settings->open_tracking ? "yes" : "no",
@@ -61,50 +85,107 @@ static void verdict_text(const char *sender, const verdict *v)
     }
 }
 
+/*
+ * from_domains - the domains to judge and why they are not all known (NULL
+ * when they are), as sendgate-milter decides at end of header
+ */
+static const char *from_domains(const conf *cfg, const char *sender, addr_from *f)
+{
+    const char *why = f->why[0] ? f->why : addr_from_missing(f);
+    const char *ewhy;
+    char dom[DOMAIN_MAX];
+
+    if (why && f->why[0] == '\0' &&
+        strcmp(conf_enum_text(cfg, CK_milter_from_fallback), "envelope") == 0) {
+        if (*sender && addr_domain(sender, dom, &ewhy))
+            memcpy(f->domains[f->n_domains++], dom, sizeof(dom));
+        return NULL;
+    }
+    return why;
+}
+
 static int cmd_verdict(ctl *c, int argc, char **argv)
 {
+    static const struct option opts[] = {{"from-header", required_argument, NULL, 'f'}, {0}};
     conf *cfg;
     cache *ca;
     cache_outbound *rec;
     verdict_input in;
-    verdict v;
+    verdict v, one;
     char sender[ADDR_MAX], dom[DOMAIN_MAX];
-    const char *why, *domain = NULL;
+    const char *why, *unjudgeable = NULL;
+    addr_from *f = calloc(1, sizeof(*f));
+    int ch, best = -1;
 
+    if (f == NULL)
+        return EX_OSERR;
+    addr_from_init(f);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch != 'f')
+            return free(f), ctl_usage("verdict");
+        addr_from_field(f, optarg);
+    }
+    argc -= optind - 1, argv += optind - 1;
     if (argc < 2)
-        return ctl_usage("verdict");
+        return free(f), ctl_usage("verdict");
     if (!addr_envelope(argv[1], sender, &why))
-        return ctl_fail(EX_DATAERR, "sender '%s': %s", argv[1], why);
-    if (*sender && addr_domain(sender, dom, &why))
-        domain = dom;
-    else if (*sender)
-        return ctl_fail(EX_DATAERR, "sender '%s': %s", argv[1], why);
+        return free(f), ctl_fail(EX_DATAERR, "sender '%s': %s", argv[1], why);
+    if (*sender && !addr_domain(sender, dom, &why))
+        return free(f), ctl_fail(EX_DATAERR, "sender '%s': %s", argv[1], why);
     cfg = ctl_config(c);
     ca = ctl_cache(c, CACHE_RDONLY);
-    if ((rec = malloc(sizeof(*rec))) == NULL)
-        return EX_OSERR;
+    if (f->fields)
+        unjudgeable = from_domains(cfg, sender, f);
+    else if (*sender)
+        memcpy(f->domains[f->n_domains++], dom, sizeof(dom));
+    if ((rec = calloc(f->n_domains ? f->n_domains : 1, sizeof(*rec))) == NULL)
+        return free(f), EX_OSERR;
     memset(&in, 0, sizeof(in));
     in.cfg = cfg;
-    in.lookup_rc = domain ? cache_get_outbound(ca, domain, rec) : CACHE_NOTFOUND;
-    in.rec = rec;
     in.sender = sender;
-    in.domain = domain;
     in.rcpts = (const char *const *)argv + 2;
     in.n_rcpts = (size_t)argc - 2;
     in.now = (int64_t)time(NULL);
-    verdict_decide(&in, &v);
+    for (size_t i = 0; i == 0 || i < f->n_domains; i++) { /* strictest wins, as in the milter */
+        in.domain = f->n_domains ? f->domains[i] : NULL;
+        in.rec = &rec[i];
+        in.lookup_rc = in.domain ? cache_get_outbound(ca, in.domain, &rec[i]) : CACHE_NOTFOUND;
+        verdict_decide(&in, &one);
+        if (verdict_strictness(one.action) > best) {
+            const cache_out_entry *keep = best < 0 ? one.settings : v.settings;
+            best = verdict_strictness(one.action);
+            v = one;
+            v.settings = keep;
+        }
+    }
+    if (unjudgeable) {
+        verdict_unjudgeable_from(&in, unjudgeable, &one);
+        if (verdict_strictness(one.action) > best) {
+            const cache_out_entry *keep = v.settings;
+            v = one;
+            v.settings = keep;
+        }
+    }
     if (c->json)
-        ctl_print_json(verdict_json(sender, domain, &v));
+        ctl_print_json(verdict_json(sender, f, unjudgeable, &v));
     else
-        verdict_text(sender, &v);
+        verdict_text(sender, f, unjudgeable, &v);
     free(rec);
+    free(f);
     return 0;
 }
 
-CTL_COMMAND(verdict, "verdict", "SENDER [RECIPIENT...]",
+CTL_COMMAND(verdict, "verdict", "[--from-header VALUE]... SENDER [RECIPIENT...]",
             "show what the milter and policy server would do for a sender",
             "Looks the sender's domain up in the cache and applies the [handling] table,\n"
             "exactly as sendgate-milter and sendgate-policyd do, without sending mail.\n"
             "Recipients matter for demo domains. Use '<>' for the null sender.\n"
-            "Example: sendgatectl verdict news@example.com someone@example.org",
+            "--from-header VALUE (once per From: field, the value after 'From:') judges\n"
+            "those fields as sendgate-milter does with domain_source = header: every\n"
+            "address's domain, the strictest outcome, and handling.unjudgeable_from when\n"
+            "they cannot all be known (unreadable, more than 8 domains, no address).\n"
+            "Example: sendgatectl verdict news@example.com someone@example.org\n"
+            "Example: sendgatectl verdict --from-header '(x bad@example.net' news@example.com "
+            "someone@example.org",
             cmd_verdict);

@@ -4,6 +4,7 @@
 #include "lib/addr.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -123,8 +124,47 @@ bool addr_is_valid(const char *addr, const char **why)
     return domain_normalize(at + 1, strlen(at + 1), dom, why);
 }
 
-/* addr_skip_comment - p at '(', returns the position after the matching ')' */
-static const char *addr_skip_comment(const char *p)
+/*
+ * Header address lists
+ *
+ * A From:/To:-style value is read as an RFC 5322 address-list: mailboxes
+ * (addr-spec, or a display name and an angle-addr with an optional
+ * obsolete route), groups ("name: members;"), comments and folding white
+ * space anywhere between tokens. The reader is strict where an address
+ * could hide: anything it cannot read as such (an unterminated comment,
+ * quoted string or angle-addr, a name without an address, a stray
+ * bracket) stops the walk with a reason, so a caller that judges every
+ * address never judges only some of them without knowing it. A display
+ * name is not an address, except that an unquoted '@' in it (From:
+ * a@x.example <b@y.example>) makes it one more address to visit: what
+ * the reader cannot tell apart is judged both ways. Encoded-words
+ * (RFC 2047) are atoms: one can be a display name, never an addr-spec.
+ */
+
+#define ADDR_STR_(x) #x
+#define ADDR_STR(x)  ADDR_STR_(x)
+
+enum { AT_END, AT_ATOM, AT_QUOTED, AT_LITERAL, AT_SPECIAL };
+
+typedef struct addr_tok {
+    int kind;
+    const char *s; /* the token's text, quotes or brackets included */
+    size_t n;
+} addr_tok;
+
+static bool addr_is_fws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* addr_is_ctl - a control character other than folding white space */
+static bool addr_is_ctl(char c)
+{
+    return ((unsigned char)c < ' ' && !addr_is_fws(c)) || c == 0x7f;
+}
+
+/* addr_comment_end - p at '(': the position after the matching ')', NULL if none */
+static const char *addr_comment_end(const char *p)
 {
     int depth = 0;
 
@@ -136,118 +176,342 @@ static const char *addr_skip_comment(const char *p)
         else if (*p == ')' && --depth == 0)
             return p + 1;
     }
-    return p;
+    return NULL;
 }
 
-/* addr_emit_ok - a cleaned mailbox has a local part, an '@', a domain and no stray brackets */
-static bool addr_emit_ok(const char *a)
+/* addr_delimited_end - p at '"' or '[': the position after the closing one, NULL if none */
+static const char *addr_delimited_end(const char *p)
 {
-    const char *d = addr_domain_part(a);
-    bool q = false;
+    char close = *p == '"' ? '"' : ']';
 
-    if (d == NULL || *d == '\0' || d - 1 == a || strpbrk(d, "<>(),;\"\\"))
-        return false;
-    for (const char *p = a; p < d - 1; p++) {
-        if (*p == '\\' && q && p[1])
+    for (p++; *p && *p != close; p++)
+        if (*p == '\\' && p[1])
             p++;
-        else if (*p == '"')
-            q = !q;
-        else if (!q && strchr("<>()[],;:", *p))
-            return false; /* specials outside quotes in the local part */
+    return *p ? p + 1 : NULL;
+}
+
+/* addr_next - the token at *pp, after comments and folding white space; false with why */
+static bool addr_next(const char **pp, addr_tok *t, const char **why)
+{
+    const char *p = *pp, *e;
+
+    for (;;) {
+        while (addr_is_fws(*p))
+            p++;
+        if (*p != '(')
+            break;
+        if ((p = addr_comment_end(p)) == NULL) {
+            *why = "unterminated comment";
+            return false;
+        }
+    }
+    t->s = p;
+    if (*p == '\0') {
+        t->kind = AT_END;
+        e = p;
+    } else if (*p == '"' || *p == '[') {
+        t->kind = *p == '"' ? AT_QUOTED : AT_LITERAL;
+        if ((e = addr_delimited_end(p)) == NULL) {
+            *why = *p == '"' ? "unterminated quoted string" : "unterminated domain literal";
+            return false;
+        }
+    } else if (strchr("<>@,;:.", *p)) {
+        t->kind = AT_SPECIAL;
+        e = p + 1;
+    } else if (*p == ')' || *p == ']' || *p == '\\' || addr_is_ctl(*p)) {
+        *why = *p == ')'    ? "')' without '('"
+               : *p == ']'  ? "']' without '['"
+               : *p == '\\' ? "backslash outside a quoted string"
+                            : "control character";
+        return false;
+    } else {
+        t->kind = AT_ATOM; /* atext, and octets above 127 (UTF-8, RFC 6532) */
+        for (e = p; *e && !addr_is_fws(*e) && !addr_is_ctl(*e) && !strchr("()<>@,;:.\"[]\\", *e);
+             e++)
+            ;
+    }
+    t->n = (size_t)(e - p);
+    *pp = e;
+    return true;
+}
+
+static bool addr_is(const addr_tok *t, char special)
+{
+    return t->kind == AT_SPECIAL && t->s[0] == special;
+}
+
+/* addr_put - one octet onto out */
+static bool addr_put(char out[ADDR_MAX], size_t *n, char c, const char **why)
+{
+    if (*n + 1 >= ADDR_MAX) {
+        *why = "address too long";
+        return false;
+    }
+    out[(*n)++] = c;
+    out[*n] = '\0';
+    return true;
+}
+
+/*
+ * addr_append - a token's text onto out, folding inside quoted strings and
+ * domain literals removed (a quoted CR or LF too: no lone backslash may
+ * be left to escape what follows it)
+ */
+static bool addr_append(char out[ADDR_MAX], size_t *n, const addr_tok *t, const char **why)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        char c = t->s[i];
+        if (c == '\\' && i + 1 < t->n) { /* quoted-pair */
+            char q = t->s[++i];
+            if (q == '\r' || q == '\n')
+                continue;
+            if (!addr_put(out, n, c, why) || !addr_put(out, n, q, why))
+                return false;
+        } else if (c != '\r' && c != '\n' && !addr_put(out, n, c, why)) {
+            return false;
+        }
     }
     return true;
 }
 
-/* addr_emit - clean one mailbox (comments and folding removed) into out */
-static bool addr_emit(const char *s, const char *e, char out[ADDR_MAX])
+/*
+ * addr_spec - the tokens of [s, e) as one addr-spec, without comments or
+ * folding, into out
+ *
+ * The local part is words (atoms, quoted strings) and dots, leniently
+ * (a..b@ exists in the wild); the domain is atoms and dots, or a domain
+ * literal, checked later by whoever needs the domain. Two words in a row
+ * or a second '@' are refused: joining them would make up an address.
+ */
+static bool addr_spec(const char *s, const char *e, char out[ADDR_MAX], const char **why)
 {
-    const char *lt = NULL, *gt = NULL;
-    size_t n = 0;
-    bool q = false;
+    bool in_domain = false, after_word = false;
+    size_t n = 0, domain_at = 0;
+    addr_tok t;
 
-    for (const char *p = s; p < e; p++) { /* find an angle-addr outside quotes/comments */
-        if (*p == '\\' && p + 1 < e)
-            p++;
-        else if (*p == '"')
-            q = !q;
-        else if (!q && *p == '(')
-            p = addr_skip_comment(p) - 1;
-        else if (!q && *p == '<' && lt == NULL)
-            lt = p;
-        else if (!q && *p == '>' && lt && gt == NULL)
-            gt = p;
-        else if (!q && (*p == '<' || *p == '>'))
-            return false; /* a second angle-addr or a stray bracket */
-    }
-    if (lt && gt)
-        s = lt + 1, e = gt;
-    q = false;
-    for (const char *p = s; p < e; p++) {
-        if (!q && *p == '(') {
-            p = addr_skip_comment(p) - 1;
-            continue;
-        }
-        if (*p == '\\' && q && p + 1 < e) { /* quoted-pair: keep both octets */
-            if (n + 2 >= ADDR_MAX)
-                return false;
-            out[n++] = *p++;
-            out[n++] = *p;
-            continue;
-        }
-        if (*p == '"')
-            q = !q;
-        if (!q && isspace((unsigned char)*p))
-            continue;
-        if (n + 1 >= ADDR_MAX)
+    out[0] = '\0';
+    for (const char *p = s;;) {
+        if (!addr_next(&p, &t, why))
             return false;
-        out[n++] = *p;
+        if (t.kind == AT_END || t.s >= e)
+            break;
+        if (addr_is(&t, '@')) {
+            if (in_domain || n == 0) {
+                *why = in_domain ? "more than one '@' in an address" : "empty local part";
+                return false;
+            }
+            in_domain = true;
+            after_word = false;
+            domain_at = n + 1;
+        } else if (addr_is(&t, '.')) {
+            after_word = false;
+        } else if (t.kind == AT_SPECIAL) {
+            *why = "misplaced special character in an address";
+            return false;
+        } else if (after_word) {
+            *why = in_domain ? "white space inside a domain" : "white space inside a local part";
+            return false;
+        } else if (in_domain ? t.kind == AT_QUOTED : t.kind == AT_LITERAL) {
+            *why = in_domain ? "quoted string in a domain" : "domain literal in a local part";
+            return false;
+        } else {
+            after_word = true;
+        }
+        if (!addr_append(out, &n, &t, why))
+            return false;
     }
-    out[n] = '\0';
-    if (q || (lt && !gt)) /* unterminated quoted string or angle-addr */
+    if (!in_domain || n == domain_at) {
+        *why = in_domain ? "empty domain" : n ? "a name without an address" : "empty address";
         return false;
-    if (n && out[0] == '@') { /* source route in an angle-addr */
-        char *colon = strchr(out, ':');
-        if (colon)
-            memmove(out, colon + 1, strlen(colon + 1) + 1);
     }
-    return addr_emit_ok(out);
+    return true;
 }
 
-/* addr_header_list - the addr-specs of a From:/To:-style header value */
-size_t addr_header_list(const char *value, char (*out)[ADDR_MAX], size_t max)
-{
-    const char *p = value, *start = value;
-    bool q = false, angle = false;
-    size_t n = 0;
+typedef struct addr_walk {
+    const char *p;
+    addr_visit visit;
+    void *arg;
+    char spec[ADDR_MAX];
+} addr_walk;
 
-    for (;; p++) {
-        char c = *p;
-        if (c == '\\' && q && p[1]) {
-            p++;
-            continue;
+/* addr_walk_spec - the addr-spec in [s, e) to the visitor */
+static bool addr_walk_spec(addr_walk *w, const char *s, const char *e, const char **why)
+{
+    return addr_spec(s, e, w->spec, why) && w->visit(w->arg, w->spec, why);
+}
+
+/* addr_walk_angle - w->p just after '<': [route ':'] addr-spec '>' */
+static bool addr_walk_angle(addr_walk *w, const char **why)
+{
+    const char *s = w->p, *e, *p = w->p;
+    addr_tok t;
+
+    if (!addr_next(&p, &t, why))
+        return false;
+    if (addr_is(&t, '@')) { /* obsolete route: @a.example,@b.example: */
+        do {
+            if (!addr_next(&p, &t, why))
+                return false;
+        } while (t.kind == AT_ATOM || t.kind == AT_LITERAL || addr_is(&t, '.') ||
+                 addr_is(&t, ',') || addr_is(&t, '@'));
+        if (!addr_is(&t, ':')) {
+            *why = t.kind == AT_END ? "missing '>'" : "malformed route in '<...>'";
+            return false;
         }
-        if (c == '"' && !angle)
-            q = !q;
-        else if (!q && c == '(') {
-            p = addr_skip_comment(p) - 1;
-            continue;
-        } else if (!q && c == '<')
-            angle = true;
-        else if (!q && c == '>')
-            angle = false;
-        else if (!q && !angle && c == ':') { /* group name ends */
-            start = p + 1;
-            continue;
-        }
-        if (c == '\0' || (!q && !angle && (c == ',' || c == ';'))) {
-            if (n < max && addr_emit(start, p, out[n]))
-                n++;
-            if (c == '\0')
-                break;
-            start = p + 1;
+        s = p;
+    }
+    for (p = s;;) { /* the addr-spec ends at '>' */
+        e = p;
+        if (!addr_next(&p, &t, why))
+            return false;
+        if (t.kind == AT_END || addr_is(&t, '>'))
+            break;
+        if (addr_is(&t, '<') || addr_is(&t, ',') || addr_is(&t, ';') || addr_is(&t, ':')) {
+            *why = "misplaced special character in '<...>'";
+            return false;
         }
     }
-    return n;
+    if (t.kind == AT_END) {
+        *why = "missing '>'";
+        return false;
+    }
+    w->p = p;
+    return addr_walk_spec(w, s, e, why);
+}
+
+/* addr_header_walk - visit every addr-spec of a From:/To:-style value; false with why */
+bool addr_header_walk(const char *value, addr_visit visit, void *arg, const char **why)
+{
+    addr_walk w = {.p = value, .visit = visit, .arg = arg};
+    bool in_group = false;
+
+    for (;;) {
+        const char *start = w.p, *end;
+        bool at = false, words = false;
+        addr_tok t;
+
+        for (;;) { /* an element's words, up to what says what the element is */
+            end = w.p;
+            if (!addr_next(&w.p, &t, why))
+                return false;
+            if (t.kind == AT_END || addr_is(&t, '<') || addr_is(&t, '>') || addr_is(&t, ':') ||
+                addr_is(&t, ',') || addr_is(&t, ';'))
+                break;
+            at |= addr_is(&t, '@');
+            words = true;
+        }
+        if (addr_is(&t, '>')) {
+            *why = "'>' without '<'";
+            return false;
+        }
+        if (addr_is(&t, ':')) { /* a group's name */
+            if (in_group || at) {
+                *why = in_group ? "a group inside a group" : "'@' in a group name";
+                return false;
+            }
+            in_group = true;
+            continue;
+        }
+        if (addr_is(&t, '<')) { /* name-addr: an unquoted '@' in the name is an address too */
+            if ((at && !addr_walk_spec(&w, start, end, why)) || !addr_walk_angle(&w, why))
+                return false;
+            if (!addr_next(&w.p, &t, why))
+                return false;
+            if (!(t.kind == AT_END || addr_is(&t, ',') || addr_is(&t, ';'))) {
+                *why = "text after '>'";
+                return false;
+            }
+        } else if (words && !addr_walk_spec(&w, start, end, why)) {
+            return false; /* a bare addr-spec, or nothing that is one */
+        }
+        if (addr_is(&t, ';')) {
+            if (!in_group) {
+                *why = "';' outside a group";
+                return false;
+            }
+            in_group = false;
+        }
+        if (t.kind == AT_END) /* a group left open at the end has lost nothing */
+            return true;
+    }
+}
+
+typedef struct addr_collect {
+    char (*out)[ADDR_MAX];
+    size_t n, max;
+} addr_collect;
+
+static bool addr_collect_visit(void *arg, const char *addr, const char **why)
+{
+    addr_collect *l = arg;
+
+    (void)why;
+    if (l->n < l->max)
+        snprintf(l->out[l->n++], ADDR_MAX, "%s", addr);
+    return true;
+}
+
+/* addr_header_list - the addr-specs of a value, at most max; none when it cannot be read */
+size_t addr_header_list(const char *value, char (*out)[ADDR_MAX], size_t max)
+{
+    addr_collect l = {out, 0, max};
+    const char *why;
+
+    return addr_header_walk(value, addr_collect_visit, &l, &why) ? l.n : 0;
+}
+
+/*
+ * addr_from - the sending domains of a message's From: fields
+ *
+ * Every address of every field counts; the distinct domains are kept up
+ * to ADDR_FROM_DOMAINS, and the first reason why they are not all known
+ * (a field that cannot be read, an address without a usable domain, too
+ * many domains) is kept in why, so the caller decides on it instead of
+ * judging a part of the header as if it were the whole.
+ */
+void addr_from_init(addr_from *f)
+{
+    f->n_domains = 0;
+    f->fields = f->addrs = 0;
+    f->why[0] = '\0';
+}
+
+static bool addr_from_visit(void *arg, const char *addr, const char **why)
+{
+    addr_from *f = arg;
+    char d[DOMAIN_MAX];
+
+    f->addrs++;
+    if (!addr_domain(addr, d, why))
+        return false;
+    for (size_t i = 0; i < f->n_domains; i++)
+        if (strcmp(f->domains[i], d) == 0)
+            return true;
+    if (f->n_domains == ADDR_FROM_DOMAINS) {
+        *why = "more than " ADDR_STR(ADDR_FROM_DOMAINS) " distinct domains";
+        return false;
+    }
+    memcpy(f->domains[f->n_domains++], d, sizeof(d));
+    return true;
+}
+
+/* addr_from_field - one From: field's value */
+void addr_from_field(addr_from *f, const char *value)
+{
+    const char *why;
+
+    f->fields++;
+    if (!addr_header_walk(value, addr_from_visit, f, &why) && f->why[0] == '\0')
+        snprintf(f->why, sizeof(f->why), f->fields > 1 ? "%s (From: field %u)" : "%s", why,
+                 f->fields);
+}
+
+/* addr_from_missing - no address at all (no field, empty, empty groups), else NULL */
+const char *addr_from_missing(const addr_from *f)
+{
+    if (f->why[0] || f->addrs)
+        return NULL;
+    return f->fields ? "no address in the From: field" : "no From: field";
 }
 
 /* addr_equal - same mailbox; case-insensitive as every provider treats it */

@@ -15,9 +15,15 @@
  *	RCPT TO      a recipient who unsubscribed from the envelope sender's
  *	             domain is refused (never in non_smtpd_milters context);
  *	             demo domains: recipients other than the account owner
+ *	header       with domain_source = header, each From: field is read
+ *	             as it arrives (addr_from): the field limits below bound
+ *	             what is kept for rewriting, never what is judged
  *	end of header  with domain_source = header (the default) the verdict
- *	             for the From: domain(s); whether the body is needed (a
- *	             refused message's body is skipped)
+ *	             for every From: domain, strictest wins; a From: that
+ *	             cannot be judged in full (unreadable, a domain too many,
+ *	             no address) is handling.unjudgeable_from, never a silent
+ *	             fallback; whether the body is needed (a refused
+ *	             message's body is skipped)
  *	end of message  the refusal decided at end of header (SMTP can only
  *	             answer after the final dot anyway, and every message-level
  *	             action then comes at one point), else verified BCC
@@ -193,6 +199,7 @@ static milter_msg *msg_new(const milter_config *mc)
     if (m == NULL)
         return NULL;
     clock_gettime(CLOCK_MONOTONIC, &m->started);
+    addr_from_init(&m->from);
     body_init(&m->body, mc->cfg->milter.body_memory_limit, mc->cfg->milter.max_rewrite_size,
               *mc->cfg->milter.temp_dir ? mc->cfg->milter.temp_dir : getenv("TMPDIR"));
     return m;
@@ -226,14 +233,28 @@ static const char *qid_refresh(SMFICTX *ctx, milter_msg *m)
     return m->qid;
 }
 
+/* keep_stricter - v replaces *out when stricter (the first verdict's settings stay) */
+static void keep_stricter(verdict *out, const verdict *v, int *best)
+{
+    const cache_out_entry *keep = *best < 0 ? v->settings : out->settings;
+
+    if (verdict_strictness(v->action) > *best) {
+        *best = verdict_strictness(v->action);
+        *out = *v;
+        out->settings = keep;
+    }
+}
+
 /*
  * decide - the verdict for the message's sending domain(s), strictest wins
  *
  * The record of the first domain is kept in m->rec: the verdict's
- * settings (tracking, BCC) point into it.
+ * settings (tracking, BCC) point into it. unjudgeable, when not NULL,
+ * says why the From: domains are not all known: handling.unjudgeable_from
+ * is one more outcome, after those of the domains that are known.
  */
 static void decide(milter_conn *c, milter_msg *m, const char *const *rcpts, size_t n_rcpts,
-                   verdict *out)
+                   const char *unjudgeable, verdict *out)
 {
     cache *ca = milter_cache();
     cache_outbound *tmp = NULL;
@@ -263,14 +284,14 @@ static void decide(milter_conn *c, milter_msg *m, const char *const *rcpts, size
         verdict_decide(&in, &v);
         if (i > 0)
             v.settings = NULL; /* settings come from the first domain only */
-        if ((int)(v.action == CONF_REJECT ? 2 : v.action == CONF_TEMPFAIL ? 1 : 0) > best) {
-            const cache_out_entry *keep = best < 0 ? v.settings : out->settings;
-            best = v.action == CONF_REJECT ? 2 : v.action == CONF_TEMPFAIL ? 1 : 0;
-            *out = v;
-            out->settings = keep;
-        }
+        keep_stricter(out, &v, &best);
     }
     free(tmp);
+    if (unjudgeable) {
+        verdict v;
+        verdict_unjudgeable_from(&in, unjudgeable, &v);
+        keep_stricter(out, &v, &best);
+    }
     m->decided = true;
 }
 
@@ -303,7 +324,7 @@ sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
     if (m->have_env_domain)
         snprintf(m->domains[m->n_domains++], DOMAIN_MAX, "%s", m->env_domain);
     m->domain_from = "envelope";
-    decide(c, m, NULL, 0, &m->v);
+    decide(c, m, NULL, 0, NULL, &m->v);
     return milter_apply_verdict(ctx, &m->v, NULL, "MAIL FROM");
 }
 
@@ -359,7 +380,7 @@ sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
         if (m->have_env_domain && suppressed_verdict(c, m->env_domain, rcpt, &v))
             return milter_apply_verdict(ctx, &v, NULL, "RCPT TO");
         if (m->decided && m->n_domains) { /* envelope source: demo domains check each recipient */
-            decide(c, m, one, 1, &v);
+            decide(c, m, one, 1, NULL, &v);
             if (v.action != CONF_ACCEPT)
                 return milter_apply_verdict(ctx, &v, NULL, "RCPT TO");
         }
@@ -379,63 +400,103 @@ sfsistat milter_data(SMFICTX *ctx)
     return no_reply(p && p->caps.nr_data);
 }
 
-/* milter_header_cb - keep the top-level header fields, in order */
-sfsistat milter_header_cb(SMFICTX *ctx, char *name, char *value)
+/* is_from - a From: field name ("From :" is one too, as Postfix reads it) */
+static bool is_from(const char *name)
 {
-    conn_priv *p = priv_get(ctx);
-    milter_msg *m;
+    size_t n = 4;
+
+    if (strncasecmp(name, "From", 4) != 0)
+        return false;
+    while (name[n] == ' ' || name[n] == '\t')
+        n++;
+    return name[n] == '\0';
+}
+
+/* keep_header - one more field for the rewrite step, within the bounds of milter.h */
+static void keep_header(milter_msg *m, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
     milter_header *h;
 
-    if (p == NULL || (m = p->c.msg) == NULL || m->too_many_headers)
-        return no_reply(p && p->caps.nr_hdr);
+    if (m->n_hdrs == MILTER_MAX_HEADERS || m->hdr_bytes + nl + vl > MILTER_MAX_HEADER_BYTES) {
+        m->too_many_headers = true;
+        return;
+    }
     if (m->n_hdrs == m->cap_hdrs) {
         size_t cap = m->cap_hdrs ? m->cap_hdrs * 2 : 32;
         milter_header *v;
-        if (cap > MILTER_MAX_HEADERS || (v = realloc(m->hdrs, cap * sizeof(*v))) == NULL) {
+        if (cap > MILTER_MAX_HEADERS)
+            cap = MILTER_MAX_HEADERS;
+        if ((v = realloc(m->hdrs, cap * sizeof(*v))) == NULL) {
             m->too_many_headers = true;
-            return no_reply(p && p->caps.nr_hdr);
+            return;
         }
         m->hdrs = v;
         m->cap_hdrs = cap;
     }
     h = &m->hdrs[m->n_hdrs];
-    h->name = strdup(name ? name : "");
-    h->value = strdup(value ? value : "");
+    h->name = strdup(name);
+    h->value = strdup(value);
     if (h->name == NULL || h->value == NULL) {
         free(h->name);
         free(h->value);
         m->too_many_headers = true;
-        return no_reply(p && p->caps.nr_hdr);
+        return;
     }
+    m->hdr_bytes += nl + vl;
     m->n_hdrs++;
-    return no_reply(p && p->caps.nr_hdr);
 }
 
-/* from_domains - the distinct domains of every From: address */
-static void from_domains(milter_msg *m)
+/* milter_header_cb - read From: fields as they come; keep the fields for rewriting */
+sfsistat milter_header_cb(SMFICTX *ctx, char *name, char *value)
 {
-    char(*addrs)[ADDR_MAX] = malloc(MILTER_MAX_DOMAINS * sizeof(*addrs));
-    const char *why;
+    conn_priv *p = priv_get(ctx);
+    milter_msg *m;
 
-    if (addrs == NULL)
-        return;
-    for (size_t i = 0; i < m->n_hdrs; i++) {
-        size_t n;
-        if (strcasecmp(m->hdrs[i].name, "From") != 0)
-            continue;
-        n = addr_header_list(m->hdrs[i].value, addrs, MILTER_MAX_DOMAINS);
-        for (size_t j = 0; j < n && m->n_domains < MILTER_MAX_DOMAINS; j++) {
-            char d[DOMAIN_MAX];
-            bool seen = false;
-            if (!addr_domain(addrs[j], d, &why))
-                continue;
-            for (size_t k = 0; k < m->n_domains; k++)
-                seen |= strcmp(m->domains[k], d) == 0;
-            if (!seen)
-                snprintf(m->domains[m->n_domains++], DOMAIN_MAX, "%s", d);
-        }
+    if (p == NULL || (m = p->c.msg) == NULL)
+        return no_reply(p && p->caps.nr_hdr);
+    if (name == NULL)
+        name = "";
+    if (value == NULL)
+        value = "";
+    if (p->c.mc->cfg->milter.domain_source == MILTER_SOURCE_HEADER && is_from(name))
+        addr_from_field(&m->from, value);
+    if (!m->too_many_headers)
+        keep_header(m, name, value);
+    return no_reply(p->caps.nr_hdr);
+}
+
+/*
+ * from_domains - the From: domains to judge; why they are not all known, or NULL
+ *
+ * A message with no From: address at all (no field, an empty one, only
+ * empty groups) is judged by its envelope sender's domain only when
+ * milter.from_fallback = envelope says so; everything else that keeps a
+ * From: domain unknown is handling.unjudgeable_from.
+ */
+static const char *from_domains(milter_conn *c, milter_msg *m)
+{
+    const char *why = m->from.why[0] ? m->from.why : addr_from_missing(&m->from);
+
+    memcpy(m->domains, m->from.domains, m->from.n_domains * sizeof(m->domains[0]));
+    m->n_domains = m->from.n_domains;
+    m->domain_from = "header";
+    if (why && m->from.why[0] == '\0' &&
+        c->mc->cfg->milter.from_fallback == MILTER_FALLBACK_ENVELOPE) {
+        if (m->have_env_domain)
+            snprintf(m->domains[m->n_domains++], DOMAIN_MAX, "%s", m->env_domain);
+        m->domain_from = "envelope (no From: address)";
+        log_qid(LOG_NOTICE, m->qid,
+                "%s; judging the envelope sender's domain %s "
+                "(milter.from_fallback = envelope)",
+                why, m->have_env_domain ? m->env_domain : "(none)");
+        return NULL;
     }
-    free(addrs);
+    if (why)
+        log_qid(LOG_NOTICE, m->qid,
+                "cannot judge the From: header: %s (handling.unjudgeable_from = %s)", why,
+                verdict_action_name(c->mc->cfg->handling.unjudgeable_from));
+    return why;
 }
 
 /* eoh_suppressed - recipients who unsubscribed from the From: domain: removed at EOM */
@@ -468,17 +529,8 @@ sfsistat milter_eoh(SMFICTX *ctx)
     c = &p->c;
     qid_refresh(ctx, m);
     if (c->mc->cfg->milter.domain_source == MILTER_SOURCE_HEADER) {
-        from_domains(m);
-        m->domain_from = "header";
-        if (m->n_domains == 0 && m->have_env_domain) {
-            snprintf(m->domains[m->n_domains++], DOMAIN_MAX, "%s", m->env_domain);
-            m->domain_from = "envelope (no usable From:)";
-            log_qid(LOG_NOTICE, m->qid,
-                    "no usable From: address; using the envelope sender's "
-                    "domain %s",
-                    m->env_domain);
-        }
-        decide(c, m, (const char *const *)m->rcpts, m->n_rcpts, &m->v);
+        const char *unjudgeable = from_domains(c, m);
+        decide(c, m, (const char *const *)m->rcpts, m->n_rcpts, unjudgeable, &m->v);
         if (m->v.action != CONF_ACCEPT) {
             m->refuse = m->v;
             m->refusing = true;

@@ -34,10 +34,15 @@
 
 /* [milter] domain_source */
 enum { MILTER_SOURCE_HEADER = 0, MILTER_SOURCE_ENVELOPE = 1 };
+/* [milter] from_fallback */
+enum { MILTER_FALLBACK_NONE = 0, MILTER_FALLBACK_ENVELOPE = 1 };
 
-#define MILTER_MAX_HEADERS 1000 /* more header fields than this: no rewriting */
-#define MILTER_MAX_DOMAINS 8    /* distinct From: domains checked */
-#define MILTER_QID_MAX     64
+/* header fields kept for the rewrite step: beyond either bound the message
+   is delivered unchanged; the From: fields are judged wherever they are */
+#define MILTER_MAX_HEADERS      1000
+#define MILTER_MAX_HEADER_BYTES (1024 * 1024)
+#define MILTER_MAX_DOMAINS      ADDR_FROM_DOMAINS /* distinct From: domains judged */
+#define MILTER_QID_MAX          64
 
 typedef struct milter_config {
     conf *cfg;
@@ -60,11 +65,12 @@ typedef struct milter_msg {
     char **rcpts; /* accepted recipients, as given (without <>) */
     size_t n_rcpts, cap_rcpts;
     milter_header *hdrs;
-    size_t n_hdrs, cap_hdrs;
+    size_t n_hdrs, cap_hdrs, hdr_bytes;
     bool too_many_headers;
+    addr_from from; /* every From: field, read as it arrives (domain_source = header) */
     char domains[MILTER_MAX_DOMAINS][DOMAIN_MAX]; /* sending domain(s) decided on */
     size_t n_domains;
-    const char *domain_from; /* "header", "envelope", "envelope (no From:)" */
+    const char *domain_from; /* "header", "envelope", "envelope (no From: address)" */
     cache_outbound *rec;     /* record of the domain the settings come from */
     verdict v;
     verdict refuse; /* decided at end of header, given at end of message */

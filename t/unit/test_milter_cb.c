@@ -181,6 +181,118 @@ static char *big_html(size_t len)
     return buf_steal(&b, NULL);
 }
 
+/* fields - one message made of these header fields (name, value pairs); eom status */
+static sfsistat fields(const char *const *nv, size_t n)
+{
+    milter_data(ctx);
+    for (size_t i = 0; i + 1 < n; i += 2)
+        milter_header_cb(ctx, (char *)nv[i], (char *)nv[i + 1]);
+    milter_eoh(ctx);
+    milter_body_cb(ctx, (unsigned char *)"hi\r\n", 4);
+    return mlt_test_eom(ctx, milter_eom);
+}
+
+/* from_case - a transaction with these fields: eom status, reply in *reply */
+static sfsistat from_case(const char *qid, const char *sender, const char *const *nv, size_t n,
+                          const char **reply)
+{
+    sfsistat rc;
+
+    begin(qid);
+    connect_from("127.0.0.1");
+    envfrom(sender);
+    envrcpt("customer@example.org");
+    rc = fields(nv, n);
+    *reply = buf_cstr(&mlt_test_record()->reply);
+    return rc;
+}
+
+static void from_end(void)
+{
+    milter_close(ctx);
+    mlt_test_end();
+}
+
+/* every From: address judged, and what cannot be judged is a decision */
+static void test_from(conf *cfg)
+{
+    static const char *const comment[] = {"From", "(x bad@unverified.example"};
+    static const char *const two[] = {"From", "news@shop.example",     "Subject", "s",
+                                      "from", "bad@unverified.example"};
+    static const char *const none[] = {"Subject", "no From: here"};
+    static const char *const group[] = {"From", "undisclosed-recipients:;"};
+    static const char *const spaced[] = {"From ", "bad@unverified.example"};
+    const char **many = calloc(2 * (MILTER_MAX_HEADERS + 3), sizeof(*many));
+    char names[MILTER_MAX_HEADERS + 1][16];
+    const char *reply;
+    size_t n = 0;
+
+    tap_is_int(from_case("F1", "news@shop.example", comment, 2, &reply), SMFIS_REJECT,
+               "an unterminated comment: rejected");
+    tap_is_str(reply, "cannot judge the From: header: unterminated comment", "the reply says why");
+    tap_is_str(mlt_test_record()->rcode, "550", "550 (handling.unjudgeable_from = reject)");
+    from_end();
+    tap_is_int(from_case("F2", "news@shop.example", two, 6, &reply), SMFIS_REJECT,
+               "a second From: field with a blocked domain: rejected");
+    tap_ok(strstr(reply, "unverified.example is not allowed") != NULL, "for that domain: %s",
+           reply);
+    from_end();
+    tap_is_int(from_case("F3", "news@shop.example", spaced, 2, &reply), SMFIS_REJECT,
+               "a field named 'From ' is a From: field");
+    from_end();
+    for (size_t i = 0; i <= MILTER_MAX_HEADERS; i++) {
+        snprintf(names[i], sizeof(names[i]), "X-F%zu", i);
+        many[n++] = names[i];
+        many[n++] = "filler";
+    }
+    many[n++] = "From";
+    many[n++] = "bad@unverified.example";
+    tap_is_int(from_case("F4", "news@shop.example", many, n, &reply), SMFIS_REJECT,
+               "From: after %d other fields: still judged", MILTER_MAX_HEADERS + 1);
+    tap_ok(strstr(reply, "unverified.example is not allowed") != NULL, "by its domain: %s", reply);
+    from_end();
+    many[n - 1] = "news@shop.example";
+    tap_is_int(from_case("F5", "news@shop.example", many, n, &reply), SMFIS_CONTINUE,
+               "an allowed From: after as many fields: accepted");
+    tap_ok(find_edit('a', "List-Unsubscribe") == NULL && !mlt_test_record()->body_replaced,
+           "and not rewritten (more fields than are kept for rewriting)");
+    from_end();
+    free(many);
+    tap_is_int(from_case("F6", "news@shop.example", none, 2, &reply), SMFIS_REJECT,
+               "no From: field: rejected, not judged by the envelope");
+    tap_is_str(reply, "cannot judge the From: header: no From: field", "the reply says so");
+    from_end();
+
+    cfg->handling.unjudgeable_from = CONF_TEMPFAIL;
+    tap_is_int(from_case("F7", "news@shop.example", comment, 2, &reply), SMFIS_TEMPFAIL,
+               "unjudgeable_from = tempfail: SMFIS_TEMPFAIL");
+    tap_is_str(mlt_test_record()->xcode, "4.7.1", "4.7.1");
+    from_end();
+    cfg->handling.unjudgeable_from = CONF_ACCEPT;
+    tap_is_int(from_case("F8", "news@shop.example", comment, 2, &reply), SMFIS_CONTINUE,
+               "unjudgeable_from = accept: the message goes on");
+    from_end();
+    cfg->handling.unjudgeable_from = CONF_REJECT;
+
+    tap_is_int(from_case("F9", "bounce@unverified.example", group, 2, &reply), SMFIS_REJECT,
+               "only an empty group: rejected");
+    tap_is_str(reply, "cannot judge the From: header: no address in the From: field",
+               "no address in the From: field");
+    from_end();
+    cfg->milter.from_fallback = MILTER_FALLBACK_ENVELOPE;
+    tap_is_int(from_case("F10", "bounce@unverified.example", group, 2, &reply), SMFIS_REJECT,
+               "from_fallback = envelope: the blocked envelope domain is judged instead");
+    tap_ok(strstr(reply, "unverified.example is not allowed") != NULL, "%s", reply);
+    from_end();
+    tap_is_int(from_case("F11", "news@shop.example", group, 2, &reply), SMFIS_CONTINUE,
+               "from_fallback = envelope: an allowed envelope domain passes");
+    from_end();
+    tap_is_int(from_case("F12", "news@shop.example", comment, 2, &reply), SMFIS_REJECT,
+               "from_fallback = envelope never covers an unreadable From:");
+    from_end();
+    cfg->milter.from_fallback = MILTER_FALLBACK_NONE;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/sgtest-mcb.XXXXXX", path[512], key[512], cmd[2048], err[256];
@@ -401,6 +513,8 @@ int main(void)
         mlt_test_end();
         free(html);
     }
+
+    test_from(cfg);
 
     cache_close(ca);
     milter_config_put(cur);

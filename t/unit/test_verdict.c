@@ -418,6 +418,86 @@ static void test_clean_text(void)
     tap_is_str(verdict_action_name(CONF_TEMPFAIL), "tempfail", "action names");
 }
 
+/* the From: header that cannot be judged in full: handling.unjudgeable_from */
+static void test_unjudgeable_from(void)
+{
+    verdict_input in;
+    verdict x;
+
+    conf_unref(cfg);
+    cfg = load_conf("[handling]\nexempt_senders = postmaster@shop.example\n");
+    if (cfg == NULL)
+        return;
+    memset(&in, 0, sizeof(in));
+    in.cfg = cfg;
+    in.sender = "news@shop.example";
+    in.now = NOW;
+    verdict_unjudgeable_from(&in, "unterminated comment", &x);
+    tap_is_str(reply(&x), "550 5.7.1 cannot judge the From: header: unterminated comment",
+               "default reject, the reply says why");
+    tap_is_str(x.row, "unjudgeable-from", "row unjudgeable-from");
+    tap_ok(x.provider == -1 && x.settings == NULL, "no provider, no settings");
+    cfg->handling.unjudgeable_from = CONF_TEMPFAIL;
+    verdict_unjudgeable_from(&in, "more than 8 distinct domains", &x);
+    tap_is_str(reply(&x), "451 4.7.1 cannot judge the From: header: more than 8 distinct domains",
+               "tempfail: 451 4.7.1");
+    cfg->handling.unjudgeable_from = CONF_ACCEPT;
+    verdict_unjudgeable_from(&in, "no From: field", &x);
+    tap_is_str(reply(&x), "accept", "accept: no reply text");
+    cfg->handling.unjudgeable_from = CONF_REJECT;
+    in.sender = "";
+    verdict_unjudgeable_from(&in, "no From: field", &x);
+    tap_ok(x.action == CONF_REJECT, "the null sender does not make a From: judgeable");
+    in.sender = "PostMaster@shop.example";
+    verdict_unjudgeable_from(&in, "no From: field", &x);
+    tap_ok(x.action == CONF_ACCEPT && !strcmp(x.row, "exempt"),
+           "an exempt sender is never checked, not even this");
+    in.sender = "news@shop.example";
+    verdict_unjudgeable_from(&in, "bad\r\nInjected: header", &x);
+    tap_ok(strchr(x.text, '\r') == NULL && strchr(x.text, '\n') == NULL,
+           "no CR or LF reaches the reply");
+    tap_ok(verdict_strictness(CONF_REJECT) > verdict_strictness(CONF_TEMPFAIL) &&
+                   verdict_strictness(CONF_TEMPFAIL) > verdict_strictness(CONF_ACCEPT),
+           "strictness: reject > tempfail > accept");
+}
+
+/* the null sender with a sending domain (the milter's From:): both are judged */
+static void test_null_sender_domain(void)
+{
+    verdict_input in;
+    verdict x;
+
+    conf_unref(cfg);
+    cfg = load_conf("");
+    if (cfg == NULL)
+        return;
+    memset(&in, 0, sizeof(in));
+    in.cfg = cfg;
+    in.sender = "";
+    in.domain = "unverified.example";
+    in.lookup_rc = CACHE_OK;
+    in.rec = &rec;
+    in.now = NOW;
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_BLOCKED, "unverified_dns", "DNS records not verified");
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_REJECT && !strcmp(x.row, "blocked"),
+           "MAIL FROM:<> does not get a blocked From: domain through: %s", reply(&x));
+    rec.n = 0;
+    entry(PROV_MAILTRAP, SEND_ALLOWED, "compliant", "ok");
+    in.domain = "shop.example";
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_ACCEPT, "an allowed From: domain with the null sender: accepted");
+    cfg->handling.null_sender = CONF_REJECT;
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_REJECT && !strcmp(x.row, "null-sender"),
+           "null_sender = reject still applies with a From: domain: %s", reply(&x));
+    in.domain = NULL;
+    verdict_decide(&in, &x);
+    tap_ok(x.action == CONF_REJECT && !strcmp(x.row, "null-sender"), "and without one, as before");
+    cfg->handling.null_sender = CONF_ACCEPT;
+}
+
 int main(void)
 {
     cfg = load_conf("");
@@ -430,6 +510,8 @@ int main(void)
     test_settings();
     test_stale();
     test_clean_text();
+    test_unjudgeable_from();
+    test_null_sender_domain();
     conf_unref(cfg);
     return tap_done();
 }
