@@ -129,6 +129,77 @@ static void test_redirect(void)
     tap_ok(loc("/relative") == NULL, "relative refused");
     tap_ok(loc("https://:443/") == NULL, "empty host refused");
     tap_ok(loc("") == NULL, "empty refused");
+    tap_is_str(loc("https://[::1]/"), "https://[::1]/", "IPv6 loopback literal");
+    tap_is_str(loc("https://[::ffff:192.0.2.1]:443"), "https://[::ffff:192.0.2.1]:443",
+               "v4-mapped literal, no path");
+    tap_is_str(loc("http://a-b_c.Example.COM.:/x"), "http://a-b_c.Example.COM.:/x",
+               "name with - _ and a trailing dot; empty port");
+    tap_is_str(loc("https://u%40x:p;w@example.com/"), "https://u%40x:p;w@example.com/",
+               "escaped userinfo");
+    tap_is_str(loc("https://example.com:65535?q"), "https://example.com:65535?q", "highest port");
+    tap_is_str(loc("https://example.com#f"), "https://example.com#f", "fragment right after host");
+    {
+        /* every malformed authority: refused, never repaired into some other host */
+        static const char *const bad[] = {
+                "https://[::1/",                   /* unterminated IPv6 literal */
+                "https://[::1",                    /* unterminated, nothing after */
+                "https://[::1?x]/",                /* the bracket is past the authority */
+                "https://[]/",                     /* empty literal */
+                "https://[::1]x/",                 /* junk after the literal */
+                "https://[::1]:x/",                /* port not digits */
+                "https://[::1]]/",                 /* two closing brackets */
+                "https://[fe80::1%25eth0]/",       /* zone id */
+                "https://[v1.fe80::1]/",           /* IPvFuture */
+                "https://[192.0.2.1]/",            /* IPv4 in brackets */
+                "https://[::1/]/",                 /* slash inside the literal */
+                "https://::1/",                    /* IPv6 without brackets */
+                "https://exa]mple.com/",           /* stray bracket */
+                "https://exa[mple.com/",           /* stray bracket */
+                "https://example.com:99999/",      /* port out of range */
+                "https://example.com:65536/",      /* port out of range */
+                "https://example.com:8a/",         /* port not digits */
+                "https://example.com:80:80/",      /* two ports */
+                "https://example.com: 80/",        /* space in the port */
+                "https://example.com:-1/",         /* negative port */
+                "https://a@b@evil.example/",       /* two @ */
+                "https://@/",                      /* userinfo, no host */
+                "https://user@/x",                 /* userinfo, no host */
+                "https://user@:80/",               /* userinfo, port, no host */
+                "https://us er@example.com/",      /* space in the userinfo */
+                "https://u\x01@example.com/",      /* control byte in the userinfo */
+                "https://u%4@example.com/",        /* short escape in the userinfo */
+                "https://u%zz@example.com/",       /* bad escape in the userinfo */
+                "https://u<>@example.com/",        /* < > in the userinfo */
+                "https://exa mple.com/",           /* space in the host */
+                "https://example.com /",           /* trailing space in the host */
+                "https:// example.com/",           /* leading space */
+                "https://exa\tmple.com/",          /* tab */
+                "https://example.com\r\nX: y/",    /* CR LF */
+                "https://exa\x7fmple.com/",        /* DEL */
+                "https://exa%2emple.com/",         /* escape in the host */
+                "https://exa\"mple.com/",          /* quote */
+                "https://exa<mple.com/",           /* angle bracket */
+                "https://exa{mple}.com/",          /* brace */
+                "https://exa|mple.com/",           /* pipe */
+                "https://exa^mple.com/",           /* caret */
+                "https://exa`mple.com/",           /* backquote */
+                "https://example.com;x/",          /* sub-delim in the host */
+                "https://example.com&x/",          /* sub-delim in the host */
+                "https://b\xc3\xbc cher.example/", /* space in an IDN host */
+                "https://\xff\xfe.example/",       /* not UTF-8 */
+        };
+        size_t refused = 0;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            if (loc(bad[i]) == NULL)
+                refused++;
+            else
+                tap_diag("redirected: %s", bad[i]);
+        }
+        tap_is_int(refused, sizeof(bad) / sizeof(bad[0]),
+                   "%zu malformed authorities refused (unterminated or invalid IPv6 literal, bad "
+                   "port, empty host, userinfo tricks, spaces, controls, escapes)",
+                   sizeof(bad) / sizeof(bad[0]));
+    }
     buf_free(&loc_buf);
 }
 
