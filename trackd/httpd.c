@@ -23,8 +23,6 @@
 #include "lib/log.h"
 #include "trackd/htmlpage.h"
 
-#define HTTPD_XFF_MAX 1024
-
 /* one configuration generation, shared by the requests that started under it */
 struct httpd_gen {
     trackreq_state st;
@@ -90,9 +88,9 @@ static int httpd_method(const char *m)
 }
 
 struct httpd_xff {
-    char v[HTTPD_XFF_MAX];
+    char v[CLIENTIP_XFF_MAX + 1];
     size_t n;
-    bool any;
+    bool any, too_long;
 };
 
 /* httpd_collect_xff - join every X-Forwarded-For header, in order, with commas */
@@ -103,33 +101,40 @@ static enum MHD_Result httpd_collect_xff(void *cls, enum MHD_ValueKind kind, con
     int w;
 
     (void)kind;
-    if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL)
+    if (strcasecmp(key, "X-Forwarded-For") != 0)
         return MHD_YES;
-    w = snprintf(x->v + x->n, sizeof(x->v) - x->n, "%s%s", x->any ? "," : "", value);
+    w = snprintf(x->v + x->n, sizeof(x->v) - x->n, "%s%s", x->any ? "," : "", value ? value : "");
+    x->any = true;
     if (w < 0 || (size_t)w >= sizeof(x->v) - x->n) {
-        x->v[0] = '\0'; /* too long to trust any of it: fall back to the peer */
-        x->n = 0;
-        x->any = false;
+        x->too_long = true; /* refused by clientip_resolve, never cut short */
         return MHD_NO;
     }
     x->n += (size_t)w;
-    x->any = true;
     return MHD_YES;
 }
 
-/* httpd_client - the client address: the peer, or behind trusted proxies the forwarded one */
-static void httpd_client(struct MHD_Connection *c, const trackreq_state *st, clientip_addr *out)
+/*
+ * httpd_client - the client address: the peer, or behind trusted proxies the
+ * forwarded one; false (answer 400) when a trusted proxy's header cannot be read
+ */
+static bool httpd_client(struct MHD_Connection *c, const trackreq_state *st, clientip_addr *out)
 {
     const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     clientip_addr peer;
-    struct httpd_xff x = {.n = 0, .any = false};
+    struct httpd_xff x = {.n = 0, .any = false, .too_long = false};
+    char text[CLIENTIP_TEXT_MAX];
 
     x.v[0] = '\0';
     clientip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
     if (st->trusted.n && clientip_list_match(&st->trusted, &peer))
         MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_collect_xff, &x);
-    clientip_resolve(&peer, x.any ? x.v : NULL, &st->trusted, out);
+    if (!x.too_long && clientip_resolve(&peer, x.any ? x.v : NULL, &st->trusted, out))
+        return true;
+    clientip_format(&peer, text);
+    log_debug("proxy %s: X-Forwarded-For %s; request refused", text,
+              x.too_long ? "longer than 1024 bytes" : "not a list of addresses");
+    return false;
 }
 
 /* httpd_headers - the headers every trackd answer of this kind carries */
@@ -181,6 +186,32 @@ static struct MHD_Response *httpd_response(httpd *h, trackresp *rs, bool *shared
     return r;
 }
 
+/* httpd_refuse - a 4xx page for a request over the limits or with a bad
+   X-Forwarded-For; the connection is closed */
+static enum MHD_Result httpd_refuse(struct MHD_Connection *c, trackreq_env *env, int status)
+{
+    buf page = BUF_INIT;
+    size_t len;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    htmlpage_status(&page, status,
+                    status == 400   ? "Bad Request"
+                    : status == 413 ? "Content Too Large"
+                    : status == 414 ? "URI Too Long"
+                                    : "Request Header Fields Too Large");
+    len = page.len;
+    r = MHD_create_response_from_buffer(len, buf_steal(&page, &len), MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    tmetrics_status(env->metrics, status);
+    return ret;
+}
+
 /* httpd_answer - handle a complete request and queue the answer */
 static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const char *url, int method,
                                     const struct httpd_req *req)
@@ -204,7 +235,10 @@ static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const ch
         rq.body = req->body.data;
         rq.body_len = req->body.len;
     }
-    httpd_client(c, &g->st, &rq.client);
+    if (!httpd_client(c, &g->st, &rq.client)) {
+        httpd_gen_put(g);
+        return httpd_refuse(c, h->env, 400);
+    }
     trackresp_init(&rs);
     trackreq_handle(&g->st, h->env, &rq, &rs);
     httpd_gen_put(g);
@@ -213,30 +247,6 @@ static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const ch
     if (r && !shared)
         MHD_destroy_response(r);
     trackresp_free(&rs);
-    return ret;
-}
-
-/* httpd_refuse - a 4xx page for a request over the limits; the connection is closed */
-static enum MHD_Result httpd_refuse(struct MHD_Connection *c, trackreq_env *env, int status)
-{
-    buf page = BUF_INIT;
-    size_t len;
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-
-    htmlpage_status(&page, status,
-                    status == 413   ? "Content Too Large"
-                    : status == 414 ? "URI Too Long"
-                                    : "Request Header Fields Too Large");
-    len = page.len;
-    r = MHD_create_response_from_buffer(len, buf_steal(&page, &len), MHD_RESPMEM_MUST_FREE);
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    ret = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
-    tmetrics_status(env->metrics, status);
     return ret;
 }
 

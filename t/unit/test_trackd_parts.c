@@ -26,13 +26,15 @@ static clientip_list list_of(char **words, size_t n)
     return out;
 }
 
+/* resolve - the client's address text, or "refused" */
 static const char *resolve(const char *peer, const char *xff, clientip_list *trusted)
 {
     static char text[CLIENTIP_TEXT_MAX];
     clientip_addr p, out;
 
     clientip_parse(peer, strlen(peer), &p);
-    clientip_resolve(&p, xff, trusted, &out);
+    if (!clientip_resolve(&p, xff, trusted, &out))
+        return "refused";
     clientip_format(&out, text);
     return text;
 }
@@ -67,8 +69,64 @@ static void test_clientip(void)
                "rightmost untrusted address wins, spoofed left part ignored");
     tap_is_str(resolve("127.0.0.1", "garbage, 198.51.100.7", &trusted), "198.51.100.7",
                "garbage left of the client does not matter");
-    tap_is_str(resolve("127.0.0.1", "198.51.100.7, garbage", &trusted), "127.0.0.1",
-               "garbage from the proxy side: the peer");
+    tap_is_str(resolve("127.0.0.1", "198.51.100.7, garbage", &trusted), "refused",
+               "garbage from the proxy side: refused, not the peer");
+    {
+        /* what the trusted proxies wrote must be addresses: never a fall-back to the proxy */
+        static const char *const bad[] = {
+                "",                            /* empty header */
+                " ",                           /* blank */
+                "198.51.100.7,",               /* empty element at the right */
+                "198.51.100.7, ,10.0.0.1",     /* empty element between trusted hops */
+                "unknown",                     /* what some proxies write */
+                "198.51.100.7 10.0.0.1",       /* no comma */
+                "198.51.100.7, 10.0.0.1 x",    /* junk after a trusted hop */
+                "198.51.100.7:",               /* empty port */
+                "198.51.100.7:8o",             /* port not digits */
+                "198.51.100.7:123456",         /* port too long */
+                "[2001:db8::1",                /* unterminated bracket */
+                "[2001:db8::1]x",              /* junk after the bracket */
+                "[2001:db8::1]:",              /* empty port */
+                "[198.51.100.7]",              /* IPv4 in brackets */
+                "[]",                          /* empty brackets */
+                "2001:db8::1%eth0",            /* zone id */
+                "198.51.100.7\r\nX-Evil: 1",   /* CR LF */
+                "198.51.100.256",              /* not an address */
+                "10.0.0.1, garbage, 10.0.0.2", /* garbage between trusted hops */
+        };
+        size_t refused = 0;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            if (strcmp(resolve("127.0.0.1", bad[i], &trusted), "refused") == 0)
+                refused++;
+            else
+                tap_diag("not refused: '%s' -> %s", bad[i], resolve("127.0.0.1", bad[i], &trusted));
+        }
+        tap_is_int(refused, sizeof(bad) / sizeof(bad[0]),
+                   "%zu malformed X-Forwarded-For from a trusted proxy: refused",
+                   sizeof(bad) / sizeof(bad[0]));
+    }
+    {
+        char big[CLIENTIP_XFF_MAX + 2];
+        size_t len = 0;
+        while (len + 16 <= CLIENTIP_XFF_MAX)
+            len += (size_t)snprintf(big + len, sizeof(big) - len, "%s198.51.100.7", len ? "," : "");
+        while (len < CLIENTIP_XFF_MAX)
+            big[len++] = ' ';
+        big[len] = '\0';
+        tap_is_str(resolve("127.0.0.1", big, &trusted), "198.51.100.7",
+                   "an X-Forwarded-For of exactly 1024 bytes: read");
+        big[len++] = ' ';
+        big[len] = '\0';
+        tap_is_str(resolve("127.0.0.1", big, &trusted), "refused",
+                   "an X-Forwarded-For of 1025 bytes from a trusted proxy: refused");
+        tap_is_str(resolve("203.0.113.9", big, &trusted), "203.0.113.9",
+                   "the same from an untrusted peer: ignored, the peer");
+    }
+    tap_is_str(resolve("127.0.0.1", "[2001:db8::7]:443", &trusted), "2001:db8::7", "[IPv6]:port");
+    tap_is_str(resolve("127.0.0.1", " 198.51.100.7 \t", &trusted), "198.51.100.7",
+               "blanks around an element");
+    tap_is_str(resolve("127.0.0.1", "unknown, 198.51.100.7", &trusted), "198.51.100.7",
+               "what the client wrote is never read");
     tap_is_str(resolve("127.0.0.1", "[2001:db9::1]:443, 198.51.100.7:5555", &trusted),
                "198.51.100.7", "ports are stripped");
     tap_is_str(resolve("127.0.0.1", "10.0.0.1, 10.0.0.2", &trusted), "10.0.0.1",
