@@ -6,7 +6,8 @@
 # fires on it; a slow but timely request and a kept-alive connection are still
 # served. With 4,000 idle and 300 trickling connections open, from one address
 # or from hundreds, a real click from another address gets its 302 in under a
-# second: a flood only ever displaces its own oldest connections.
+# second: a flood only ever displaces its own oldest connections. With too few
+# file descriptors for max_connections it serves what fits and says so.
 # Loopback only (127.0.0.0/8 source addresses), bounded counts and time.
 import os
 import resource
@@ -329,4 +330,22 @@ link = hs.make("click", "--domain", "example.com", "--msgref", "F3", "--url",
 code, secs, _ = click(hs, link, "127.0.9.9")
 t.is_(code, 302, "and clicks are served as before")
 t.ok(hs.stop(), "SIGTERM: clean exit, no sanitizer report")
+
+# --- too few file descriptors for max_connections: serve what fits, and say so ---
+few = Trackd(t, start=False, trackd={"max_connections": "4096", "threads": "2"})
+few.start(preexec=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (512, 512)))
+t.like(few.logtext(), "serving 300 at once",
+       "max_connections = 4096 under a hard limit of 512 descriptors: 300 served, with a warning")
+socks, up = open_many(few.port, addrs("127.0.6", 10), 50)
+link = few.make("click", "--domain", "example.com", "--msgref", "F4", "--url",
+                "https://shop.example/", "--issued", sent)
+code, secs, _ = click(few, link, "127.0.9.10")
+t.ok(code == 302 and secs < 1.0,
+     "500 idle connections against those 300 slots: a click still gets its 302 (%.3f s)" % secs)
+m = few.metrics() or {}
+t.ok(m.get("sendgate_trackd_connections_open", 0) <= 300 and closed_by(m, "full") > 0
+     and "resource limit" not in few.logtext() and "accepting" not in few.logtext(),
+     "never more connections than descriptors allow (no accept failing for want of one)")
+close_all(socks)
+t.ok(few.stop(), "SIGTERM: clean exit, no sanitizer report")
 t.done()

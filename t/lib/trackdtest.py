@@ -63,11 +63,12 @@ class Trackd:
         write_conf(self.conf, {"general": self.general, "trackd": tr,
                                "tracking": {"key_files": ", ".join(self.key_path(k) for k in keys)}})
 
-    def start(self, expect_ready=True):
+    def start(self, expect_ready=True, preexec=None):
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.logf = open(self.log, "a")
         self.proc = subprocess.Popen([bin_path("sendgate-trackd"), "-f", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=self.logf, env=env)
+                                     stdout=subprocess.DEVNULL, stderr=self.logf, env=env,
+                                     preexec_fn=preexec)
         if expect_ready:
             ok = self.wait_notify("READY=1")
             self.t.ok(ok, "sendgate-trackd started and said READY=1")
