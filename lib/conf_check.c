@@ -277,6 +277,8 @@ bool conf_check_trackd(const conf *c, conf_report *r)
         conf_report_add(r, true, c, CK_trackd_max_request_size, "must be between 1k and 1M");
     if (t->connection_timeout < 1)
         conf_report_add(r, true, c, CK_trackd_connection_timeout, "must be at least 1s");
+    if (t->request_timeout < 1)
+        conf_report_add(r, true, c, CK_trackd_request_timeout, "must be at least 1s");
     if (t->stats_map_size < 1048576)
         conf_report_add(r, true, c, CK_trackd_stats_map_size, "must be at least 1M");
     if (*t->stats_path == '\0')

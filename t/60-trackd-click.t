@@ -100,6 +100,28 @@ code, _, _ = td.curl(opentok, "-A", "Mozilla/5.0 (via ggpht.com GoogleImageProxy
                      "-H", "X-Forwarded-For: 198.51.100.77")
 t.is_(code, 200, "open through Gmail's image proxy")
 
+# a trusted proxy's X-Forwarded-For that cannot be read: 400, never the proxy's own address
+# (which would pass metrics_allow and be recorded as the client)
+xclick = td.make("click", "--domain", "example.com", "--msgref", "XFF1", "--url",
+                 "https://x.example/", "--issued", sent)
+longxff = ", ".join(["198.51.100.%d" % (i % 250) for i in range(90)])  # about 1,200 bytes
+t.ok(len(longxff) > 1024, "an X-Forwarded-For of %d bytes" % len(longxff))
+for what, hdrs in (("over 1,024 bytes", ["-H", "X-Forwarded-For: " + longxff]),
+                   ("over 1,024 bytes in two headers",
+                    ["-H", "X-Forwarded-For: " + longxff[:600], "-H",
+                     "X-Forwarded-For: " + longxff[600:]]),
+                   ("not an address", ["-H", "X-Forwarded-For: 198.51.100.7, unknown"]),
+                   ("an empty element", ["-H", "X-Forwarded-For: 198.51.100.7,"]),
+                   ("an unterminated IPv6 literal", ["-H", "X-Forwarded-For: [2001:db8::1"])):
+    code, _, _ = td.curl("/metrics", *hdrs)
+    t.is_(code, 400, "/metrics with an X-Forwarded-For %s from the trusted proxy: 400" % what)
+    code, h, _ = td.curl(xclick, "-A", FIREFOX, *hdrs)
+    t.is_((code, h.get("location")), (400, None),
+          "a click with an X-Forwarded-For %s: 400, no redirect" % what)
+code, _, _ = td.curl("/metrics", "-H", "X-Forwarded-For: garbage, 198.51.100.7")
+t.is_(code, 403, "what the client wrote left of its address is not read: the client is refused "
+      "/metrics")
+
 # recorded: the clicks answered 302 to GET (first, IDN, after rotation, new key, unaffected);
 # HEAD, tampered, wrong purpose, removed key and revoked are not; opens: valid and proxied
 ev = td.events(expect=7)
@@ -112,6 +134,8 @@ t.is_((first["msgref"], first["link"], first["domain"], first["issued"]),
 t.is_(first["client"], "127.0.0.0", "client address truncated to its /24 (privacy = truncate)")
 t.is_(first["ua"], FIREFOX, "user agent kept")
 t.is_(first["bot"], None, "a browser long after sending: no bot label")
+t.is_([e for e in ev if e["msgref"] == "XFF1"], [],
+      "no event for the refused clicks (none attributed to the proxy)")
 proxied = [e for e in ev if e["kind"] == "open" and e["client"] == "198.51.100.0"]
 t.ok(len(proxied) == 1 and proxied[0]["bot"] == "image_proxy",
      "X-Forwarded-For from the trusted local proxy is the client; Gmail's proxy labelled")

@@ -145,46 +145,77 @@ bool clientip_list_match(const clientip_list *l, const clientip_addr *a)
     return false;
 }
 
+/* clientip_port_ok - 1 to 5 digits */
+static bool clientip_port_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > 5)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 /* clientip_parse_xff_item - one X-Forwarded-For element: addr, [v6], [v6]:port, v4:port */
 static bool clientip_parse_xff_item(const char *s, size_t len, clientip_addr *out)
 {
+    const char *close, *colon;
+
     while (len && (*s == ' ' || *s == '\t'))
         s++, len--;
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
         len--;
     if (len && s[0] == '[') {
-        const char *close = memchr(s, ']', len);
-        return close && clientip_parse(s + 1, (size_t)(close - s - 1), out);
+        size_t after;
+        if ((close = memchr(s, ']', len)) == NULL)
+            return false;
+        after = len - (size_t)(close + 1 - s);
+        if (after && (close[1] != ':' || !clientip_port_ok(close + 2, after - 1)))
+            return false;
+        if (memchr(s, ':', (size_t)(close - s)) == NULL)
+            return false; /* brackets are for IPv6 only */
+        return clientip_parse(s + 1, (size_t)(close - s - 1), out);
     }
     if (clientip_parse(s, len, out))
         return true;
-    const char *colon = memchr(s, ':', len);
-    if (colon && memchr(colon + 1, ':', len - (size_t)(colon + 1 - s)) == NULL)
-        return clientip_parse(s, (size_t)(colon - s), out); /* a.b.c.d:port */
-    return false;
+    colon = memchr(s, ':', len);
+    if (colon == NULL || !clientip_port_ok(colon + 1, len - (size_t)(colon + 1 - s)))
+        return false;
+    return clientip_parse(s, (size_t)(colon - s), out); /* a.b.c.d:port */
 }
 
-/* clientip_resolve - the client behind trusted proxies (see clientip.h) */
-void clientip_resolve(const clientip_addr *peer, const char *xff, const clientip_list *trusted,
+/*
+ * clientip_resolve - the client behind trusted proxies (see clientip.h)
+ *
+ * Read from the right, up to and including the first address that is not a
+ * trusted proxy: that part was written by proxies we trust, so anything in it
+ * that is not an address means the header cannot be believed, and falling
+ * back to the proxy's own address would attribute the request to the proxy
+ * (and grant it the proxy's rights, such as /metrics). What lies left of the
+ * client was written by the client and is never looked at.
+ */
+bool clientip_resolve(const clientip_addr *peer, const char *xff, const clientip_list *trusted,
                       clientip_addr *out)
 {
     clientip_addr cand;
-    size_t end;
+    size_t end, start;
 
     *out = *peer;
     if (xff == NULL || !clientip_list_match(trusted, peer))
-        return;
+        return true;
     end = strlen(xff);
-    while (end > 0) {
-        size_t start = end;
+    if (end > CLIENTIP_XFF_MAX)
+        return false;
+    for (;;) {
+        start = end;
         while (start > 0 && xff[start - 1] != ',')
             start--;
         if (!clientip_parse_xff_item(xff + start, end - start, &cand))
-            return; /* garbage: keep the last address a trusted hop vouched for */
+            return false;
         *out = cand;
-        if (!clientip_list_match(trusted, &cand))
-            return;
-        end = start > 0 ? start - 1 : 0;
+        if (!clientip_list_match(trusted, &cand) || start == 0)
+            return true;
+        end = start - 1;
     }
 }
 

@@ -5,7 +5,7 @@
  *	clientip_list trusted;
  *	clientip_list_parse(&cfg->trackd.trusted_proxies, &trusted, err, sizeof(err));
  *	clientip_from_sockaddr(peer_sa, &peer);
- *	clientip_resolve(&peer, xff_header, &trusted, &client);
+ *	if (!clientip_resolve(&peer, xff_header, &trusted, &client))  -> 400
  *	if (clientip_list_match(&allow, &client)) ...
  *	clientip_truncate(&client);     (IPv4 /24, IPv6 /48)
  *	clientip_format(&client, text);
@@ -16,6 +16,10 @@
  *	proxy, and then read from the right: the client is the rightmost
  *	address that is not itself a trusted proxy (a client can prepend
  *	anything it likes, but cannot remove what the proxies appended).
+ *	clientip_resolve returns false when the part of the header the proxies
+ *	wrote is not a list of addresses, or the header is longer than
+ *	CLIENTIP_XFF_MAX: the request is then refused (400), never attributed
+ *	to the proxy itself.
  *	IPv4-mapped IPv6 addresses (::ffff:a.b.c.d, from dual-stack sockets)
  *	are treated as the IPv4 address they carry.
  */
@@ -28,7 +32,8 @@
 
 #include "lib/conf.h"
 
-#define CLIENTIP_TEXT_MAX 46 /* INET6_ADDRSTRLEN */
+#define CLIENTIP_TEXT_MAX 46   /* INET6_ADDRSTRLEN */
+#define CLIENTIP_XFF_MAX  1024 /* bytes of X-Forwarded-For (all such headers, joined) */
 
 typedef struct clientip_addr {
     int family; /* AF_INET, AF_INET6, or 0 = unknown */
@@ -52,7 +57,7 @@ void clientip_format(const clientip_addr *a, char out[CLIENTIP_TEXT_MAX]);
 bool clientip_list_parse(const conf_list *l, clientip_list *out, char *err, size_t errlen);
 void clientip_list_free(clientip_list *l);
 bool clientip_list_match(const clientip_list *l, const clientip_addr *a);
-void clientip_resolve(const clientip_addr *peer, const char *xff, const clientip_list *trusted,
+bool clientip_resolve(const clientip_addr *peer, const char *xff, const clientip_list *trusted,
                       clientip_addr *out);
 void clientip_truncate(clientip_addr *a);
 

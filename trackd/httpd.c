@@ -21,9 +21,14 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "trackd/connguard.h"
 #include "trackd/htmlpage.h"
 
-#define HTTPD_XFF_MAX 1024
+#define HTTPD_SWEEP_MS   250 /* how often deadlines are checked */
+#define HTTPD_REPORT_SEC 60  /* at most one warning a minute about connections closed */
+#define HTTPD_SPARE_FDS  64  /* descriptors besides connections: files, LMDB, epoll, ... */
+#define HTTPD_LOG_BURST  20  /* libmicrohttpd messages logged per window */
+#define HTTPD_LOG_WINDOW 10  /* seconds */
 
 /* one configuration generation, shared by the requests that started under it */
 struct httpd_gen {
@@ -39,6 +44,12 @@ struct httpd {
     pthread_mutex_t gen_mu;
     struct httpd_gen *gen;
     struct MHD_Response *gif, *notfound;
+    connguard *guard;
+    pthread_t sweeper;
+    bool sweeping;
+    pthread_mutex_t sweep_mu;
+    pthread_cond_t sweep_cv; /* on CLOCK_MONOTONIC */
+    bool stopping;
 };
 
 /* per-request state, only for requests with a body */
@@ -75,6 +86,24 @@ static void httpd_gen_put(struct httpd_gen *g)
     }
 }
 
+/* httpd_now_ms - monotonic milliseconds, the clock of connection deadlines */
+static int64_t httpd_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* httpd_conn - the connguard record of a connection (NULL when it has none) */
+static connguard_conn *httpd_conn(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
 /* httpd_method - a method name as enum tmetrics_method */
 static int httpd_method(const char *m)
 {
@@ -90,9 +119,9 @@ static int httpd_method(const char *m)
 }
 
 struct httpd_xff {
-    char v[HTTPD_XFF_MAX];
+    char v[CLIENTIP_XFF_MAX + 1];
     size_t n;
-    bool any;
+    bool any, too_long;
 };
 
 /* httpd_collect_xff - join every X-Forwarded-For header, in order, with commas */
@@ -103,33 +132,40 @@ static enum MHD_Result httpd_collect_xff(void *cls, enum MHD_ValueKind kind, con
     int w;
 
     (void)kind;
-    if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL)
+    if (strcasecmp(key, "X-Forwarded-For") != 0)
         return MHD_YES;
-    w = snprintf(x->v + x->n, sizeof(x->v) - x->n, "%s%s", x->any ? "," : "", value);
+    w = snprintf(x->v + x->n, sizeof(x->v) - x->n, "%s%s", x->any ? "," : "", value ? value : "");
+    x->any = true;
     if (w < 0 || (size_t)w >= sizeof(x->v) - x->n) {
-        x->v[0] = '\0'; /* too long to trust any of it: fall back to the peer */
-        x->n = 0;
-        x->any = false;
+        x->too_long = true; /* refused by clientip_resolve, never cut short */
         return MHD_NO;
     }
     x->n += (size_t)w;
-    x->any = true;
     return MHD_YES;
 }
 
-/* httpd_client - the client address: the peer, or behind trusted proxies the forwarded one */
-static void httpd_client(struct MHD_Connection *c, const trackreq_state *st, clientip_addr *out)
+/*
+ * httpd_client - the client address: the peer, or behind trusted proxies the
+ * forwarded one; false (answer 400) when a trusted proxy's header cannot be read
+ */
+static bool httpd_client(struct MHD_Connection *c, const trackreq_state *st, clientip_addr *out)
 {
     const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     clientip_addr peer;
-    struct httpd_xff x = {.n = 0, .any = false};
+    struct httpd_xff x = {.n = 0, .any = false, .too_long = false};
+    char text[CLIENTIP_TEXT_MAX];
 
     x.v[0] = '\0';
     clientip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
     if (st->trusted.n && clientip_list_match(&st->trusted, &peer))
         MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_collect_xff, &x);
-    clientip_resolve(&peer, x.any ? x.v : NULL, &st->trusted, out);
+    if (!x.too_long && clientip_resolve(&peer, x.any ? x.v : NULL, &st->trusted, out))
+        return true;
+    clientip_format(&peer, text);
+    log_debug("proxy %s: X-Forwarded-For %s; request refused", text,
+              x.too_long ? "longer than 1024 bytes" : "not a list of addresses");
+    return false;
 }
 
 /* httpd_headers - the headers every trackd answer of this kind carries */
@@ -181,6 +217,33 @@ static struct MHD_Response *httpd_response(httpd *h, trackresp *rs, bool *shared
     return r;
 }
 
+/* httpd_refuse - a 4xx page for a request over the limits or with a bad
+   X-Forwarded-For; the connection is closed */
+static enum MHD_Result httpd_refuse(httpd *h, struct MHD_Connection *c, int status)
+{
+    buf page = BUF_INIT;
+    size_t len;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    htmlpage_status(&page, status,
+                    status == 400   ? "Bad Request"
+                    : status == 413 ? "Content Too Large"
+                    : status == 414 ? "URI Too Long"
+                                    : "Request Header Fields Too Large");
+    len = page.len;
+    r = MHD_create_response_from_buffer(len, buf_steal(&page, &len), MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    connguard_busy(h->guard, httpd_conn(c));
+    ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    tmetrics_status(h->env->metrics, status);
+    return ret;
+}
+
 /* httpd_answer - handle a complete request and queue the answer */
 static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const char *url, int method,
                                     const struct httpd_req *req)
@@ -193,6 +256,7 @@ static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const ch
     enum MHD_Result ret;
     bool shared;
 
+    connguard_busy(h->guard, httpd_conn(c)); /* no longer one to make room */
     memset(&rq, 0, sizeof(rq));
     clock_gettime(CLOCK_REALTIME, &now);
     rq.method = method;
@@ -204,7 +268,10 @@ static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const ch
         rq.body = req->body.data;
         rq.body_len = req->body.len;
     }
-    httpd_client(c, &g->st, &rq.client);
+    if (!httpd_client(c, &g->st, &rq.client)) {
+        httpd_gen_put(g);
+        return httpd_refuse(h, c, 400);
+    }
     trackresp_init(&rs);
     trackreq_handle(&g->st, h->env, &rq, &rs);
     httpd_gen_put(g);
@@ -213,30 +280,6 @@ static enum MHD_Result httpd_answer(httpd *h, struct MHD_Connection *c, const ch
     if (r && !shared)
         MHD_destroy_response(r);
     trackresp_free(&rs);
-    return ret;
-}
-
-/* httpd_refuse - a 4xx page for a request over the limits; the connection is closed */
-static enum MHD_Result httpd_refuse(struct MHD_Connection *c, trackreq_env *env, int status)
-{
-    buf page = BUF_INIT;
-    size_t len;
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-
-    htmlpage_status(&page, status,
-                    status == 413   ? "Content Too Large"
-                    : status == 414 ? "URI Too Long"
-                                    : "Request Header Fields Too Large");
-    len = page.len;
-    r = MHD_create_response_from_buffer(len, buf_steal(&page, &len), MHD_RESPMEM_MUST_FREE);
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    ret = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
-    tmetrics_status(env->metrics, status);
     return ret;
 }
 
@@ -277,7 +320,7 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c, const c
         const char *cl;
         int over = httpd_oversized(h, c, url);
         if (over)
-            return httpd_refuse(c, h->env, over);
+            return httpd_refuse(h, c, over);
         /*
          * Never answer in the first call: libmicrohttpd 0.9.75 closes the connection
          * after a response queued before the request was complete, which would cost
@@ -289,7 +332,7 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c, const c
         }
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > h->max_request)
-            return httpd_refuse(c, h->env, 413);
+            return httpd_refuse(h, c, 413);
         if ((req = calloc(1, sizeof(*req))) == NULL)
             return MHD_NO;
         buf_init(&req->body);
@@ -310,17 +353,19 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c, const c
         return MHD_YES;
     }
     if (req->too_big)
-        return httpd_refuse(c, h->env, 413);
+        return httpd_refuse(h, c, 413);
     return httpd_answer(h, c, url, m, req);
 }
 
-/* httpd_completed - free the per-request state */
+/* httpd_completed - free the per-request state; an answered connection waits for the next */
 static void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                             enum MHD_RequestTerminationCode toe)
 {
+    httpd *h = cls;
     struct httpd_req *req = *con_cls;
 
-    (void)cls, (void)c, (void)toe;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        connguard_idle(h->guard, httpd_conn(c), httpd_now_ms());
     if (req && req != &httpd_nobody) {
         buf_free(&req->body);
         free(req);
@@ -328,13 +373,138 @@ static void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
-/* httpd_log - libmicrohttpd's own complaints, into our log */
+/*
+ * httpd_notify - a connection accepted or closed: connguard keeps its slot.
+ * CLOSED comes before libmicrohttpd closes the socket, which is what lets
+ * connguard shut sockets down from other threads (connguard.h).
+ */
+static void httpd_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                         enum MHD_ConnectionNotificationCode code)
+{
+    httpd *h = cls;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        struct httpd_gen *g = httpd_gen_get(h);
+        clientip_addr peer;
+        bool exempt;
+
+        clientip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
+        exempt = clientip_list_match(&g->st.trusted, &peer);
+        httpd_gen_put(g);
+        *socket_context =
+                fd ? connguard_open(h->guard, fd->connect_fd, &peer, exempt, httpd_now_ms()) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        connguard_close(h->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* httpd_report - a warning when connections were closed to make room since the last one */
+static void httpd_report(httpd *h, uint64_t last[TM__DROP])
+{
+    tmetrics *m = h->env->metrics;
+    uint64_t now[TM__DROP];
+
+    for (int i = 0; i < TM__DROP; i++)
+        now[i] = atomic_load_explicit(&m->conn_dropped[i], memory_order_relaxed);
+    if (now[TM_DROP_FULL] != last[TM_DROP_FULL] || now[TM_DROP_PER_ADDR] != last[TM_DROP_PER_ADDR])
+        log_warn("connection flood? in the last %d s %llu connection(s) closed to make room at "
+                 "max_connections, %llu at max_connections_per_ip, %llu past request_timeout",
+                 HTTPD_REPORT_SEC, (unsigned long long)(now[TM_DROP_FULL] - last[TM_DROP_FULL]),
+                 (unsigned long long)(now[TM_DROP_PER_ADDR] - last[TM_DROP_PER_ADDR]),
+                 (unsigned long long)(now[TM_DROP_DEADLINE] - last[TM_DROP_DEADLINE]));
+    memcpy(last, now, sizeof(now));
+}
+
+/* httpd_sweeper - the thread that closes connections past their deadline */
+static void *httpd_sweeper(void *arg)
+{
+    httpd *h = arg;
+    uint64_t last[TM__DROP] = {0};
+    int64_t report = httpd_now_ms() + HTTPD_REPORT_SEC * 1000;
+    struct timespec until;
+
+    pthread_mutex_lock(&h->sweep_mu);
+    while (!h->stopping) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += HTTPD_SWEEP_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->sweep_cv, &h->sweep_mu, &until);
+        connguard_sweep(h->guard, httpd_now_ms());
+        if (httpd_now_ms() >= report) {
+            httpd_report(h, last);
+            report += HTTPD_REPORT_SEC * 1000;
+        }
+    }
+    pthread_mutex_unlock(&h->sweep_mu);
+    return NULL;
+}
+
+/* httpd_sweeper_init - the sweeper's lock and its monotonic condition variable */
+static void httpd_sweeper_init(httpd *h)
+{
+    pthread_condattr_t ca;
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->sweep_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&h->sweep_mu, NULL);
+}
+
+/* httpd_sweeper_stop - end the thread (after the server stopped) */
+static void httpd_sweeper_stop(httpd *h)
+{
+    if (!h->sweeping)
+        return;
+    pthread_mutex_lock(&h->sweep_mu);
+    h->stopping = true;
+    pthread_cond_signal(&h->sweep_cv);
+    pthread_mutex_unlock(&h->sweep_mu);
+    pthread_join(h->sweeper, NULL);
+    h->sweeping = false;
+}
+
+/*
+ * httpd_log - libmicrohttpd's own complaints, into our log. A flood makes one
+ * per connection (a failed TLS handshake, say), so at most HTTPD_LOG_BURST
+ * lines go out every HTTPD_LOG_WINDOW seconds and the rest are counted.
+ */
 static void httpd_log(void *cls, const char *fmt, va_list ap)
 {
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static int64_t window;
+    static unsigned long lines, dropped;
+    unsigned long was_dropped = 0;
+    int64_t now = httpd_now_ms() / 1000 / HTTPD_LOG_WINDOW;
     char line[512];
     size_t n;
+    bool show;
 
     (void)cls;
+    pthread_mutex_lock(&mu);
+    if (now != window) {
+        was_dropped = dropped;
+        window = now;
+        lines = dropped = 0;
+    }
+    show = lines < HTTPD_LOG_BURST;
+    if (show)
+        lines++;
+    else
+        dropped++;
+    pthread_mutex_unlock(&mu);
+    if (was_dropped)
+        log_info("http: %lu more messages of libmicrohttpd not logged", was_dropped);
+    if (!show)
+        return;
     vsnprintf(line, sizeof(line), fmt, ap);
     n = strlen(line);
     while (n && line[n - 1] == '\n')
@@ -365,9 +535,33 @@ static bool httpd_shared(httpd *h)
     return true;
 }
 
+/* httpd_mhd_limit - libmicrohttpd's limit: room for sockets shut but not yet closed */
+static unsigned httpd_mhd_limit(unsigned max_connections)
+{
+    return max_connections + max_connections / 4 + 64;
+}
+
+/* httpd_fds_needed - file descriptors the server may use with max_connections */
+unsigned httpd_fds_needed(unsigned max_connections, unsigned threads)
+{
+    return httpd_mhd_limit(max_connections) + HTTPD_SPARE_FDS + 4 * threads;
+}
+
+/* httpd_max_for_fds - the largest max_connections that fits in fds descriptors (0: none) */
+unsigned httpd_max_for_fds(unsigned long fds, unsigned threads)
+{
+    unsigned long spare = 64 + HTTPD_SPARE_FDS + 4UL * threads;
+
+    return fds > spare ? (unsigned)((fds - spare) * 4 / 5) : 0;
+}
+
 /* httpd_free - release what httpd_start built */
 static void httpd_free(httpd *h)
 {
+    httpd_sweeper_stop(h);
+    pthread_mutex_destroy(&h->sweep_mu);
+    pthread_cond_destroy(&h->sweep_cv);
+    connguard_free(h->guard);
     if (h->gif)
         MHD_destroy_response(h->gif);
     if (h->notfound)
@@ -385,6 +579,8 @@ httpd *httpd_start(const httpd_opts *o, trackreq_env *env, trackreq_state *st, c
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
     unsigned threads = o->threads ? o->threads : 1;
+    connguard_opts go = {o->max_connections, o->max_per_ip, (int64_t)o->request_timeout * 1000,
+                         env->metrics};
 
     if (h == NULL || (h->gen = calloc(1, sizeof(*h->gen))) == NULL) {
         free(h);
@@ -392,14 +588,21 @@ httpd *httpd_start(const httpd_opts *o, trackreq_env *env, trackreq_state *st, c
         return NULL;
     }
     pthread_mutex_init(&h->gen_mu, NULL);
+    httpd_sweeper_init(h);
     h->gen->st = *st;
     h->gen->refs = 1;
     memset(st, 0, sizeof(*st));
     h->env = env;
     h->max_request = o->max_request;
     h->listen_fd = o->listen_fd;
-    if (!httpd_shared(h)) {
-        snprintf(err, errlen, "cannot build the shared responses");
+    if (!httpd_shared(h) || (h->guard = connguard_new(&go)) == NULL) {
+        snprintf(err, errlen, "out of memory for the shared responses or the connection table");
+        httpd_free(h);
+        return NULL;
+    }
+    h->sweeping = pthread_create(&h->sweeper, NULL, httpd_sweeper, h) == 0;
+    if (!h->sweeping) {
+        snprintf(err, errlen, "cannot start the connection sweeper thread");
         httpd_free(h);
         return NULL;
     }
@@ -408,11 +611,12 @@ httpd *httpd_start(const httpd_opts *o, trackreq_env *env, trackreq_state *st, c
     h->d = MHD_start_daemon(
             flags, 0, NULL, NULL, httpd_access, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_log, h,
             MHD_OPTION_LISTEN_SOCKET, o->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-            MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-            o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o->max_request * 2 + 8192),
-            MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
-            o->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, o->tls_cert_pem,
-            MHD_OPTION_HTTPS_MEM_KEY, o->tls_key_pem, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_LIMIT, httpd_mhd_limit(o->max_connections),
+            MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)(o->max_request * 2 + 8192), MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+            MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+            httpd_notify, h, o->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+            o->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->tls_key_pem, MHD_OPTION_END);
     if (h->d == NULL) {
         snprintf(err, errlen, "libmicrohttpd refused to start%s",
                  o->tls_cert_pem ? " (check the TLS certificate and key)" : "");

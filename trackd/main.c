@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -41,7 +42,7 @@
 
 #define TRACKD_PROG    "sendgate-trackd"
 #define TRACKD_CONF    SG_CONFDIR "/sendgate.conf"
-#define TRACKD_BACKLOG 1024
+#define TRACKD_BACKLOG 4096 /* a burst waits here; accepted at once, see httpd.h */
 #define TRACKD_GRACE   5
 #define TRACKD_PEM_MAX (1 << 20)
 
@@ -275,8 +276,10 @@ static void trackd_restart_keys(const conf *a, const conf *b)
     if (strcmp(x->listen, y->listen) || strcmp(x->tls_cert_file, y->tls_cert_file) ||
         strcmp(x->tls_key_file, y->tls_key_file) || x->threads != y->threads ||
         x->max_connections != y->max_connections ||
+        x->max_connections_per_ip != y->max_connections_per_ip ||
         x->connection_timeout != y->connection_timeout ||
-        x->max_request_size != y->max_request_size || strcmp(x->stats_path, y->stats_path) ||
+        x->request_timeout != y->request_timeout || x->max_request_size != y->max_request_size ||
+        strcmp(x->stats_path, y->stats_path) ||
         strcmp(a->general.cache_path, b->general.cache_path))
         log_warn("reload: listen, TLS, connection, size and path settings change only on restart");
 }
@@ -357,6 +360,32 @@ static bool trackd_open_stores(const conf *c, cache **ca, trackstats **ts)
     return true;
 }
 
+/*
+ * trackd_fd_limit - enough descriptors for max_connections: the soft limit is
+ * raised towards the hard one, and when even that is too low, max_connections
+ * is lowered to what fits (with a warning) rather than failing at accept.
+ */
+static void trackd_fd_limit(httpd_opts *ho)
+{
+    unsigned need = httpd_fds_needed(ho->max_connections, ho->threads), fit;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur >= need)
+        return;
+    fit = httpd_max_for_fds((unsigned long)rl.rlim_cur, ho->threads);
+    if (fit < 16)
+        fit = 16;
+    log_warn("trackd.max_connections = %u needs %u file descriptors, the limit is %lu: "
+             "serving %u at once (raise LimitNOFILE or ulimit -n)",
+             ho->max_connections, need, (unsigned long)rl.rlim_cur, fit);
+    ho->max_connections = fit;
+}
+
 /* trackd_httpd_opts - the server settings of the configuration (TLS files read here) */
 static bool trackd_httpd_opts(const conf *c, httpd_opts *ho)
 {
@@ -367,7 +396,10 @@ static bool trackd_httpd_opts(const conf *c, httpd_opts *ho)
     memset(ho, 0, sizeof(*ho));
     ho->threads = t->threads ? (unsigned)t->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
     ho->max_connections = (unsigned)t->max_connections;
+    ho->max_per_ip = (unsigned)t->max_connections_per_ip;
     ho->timeout = (unsigned)t->connection_timeout;
+    ho->request_timeout = (unsigned)t->request_timeout;
+    trackd_fd_limit(ho);
     ho->max_request = t->max_request_size;
     if (*t->tls_cert_file) {
         if (!(ho->tls_cert_pem = trackd_read_pem(t->tls_cert_file, false, err, sizeof(err))) ||

@@ -4,12 +4,13 @@
 # (stats, token revoke) link them; only the HTTP layer is trackd's own.
 CORE_SRCS += lib/token.c trackd/clientip.c trackd/redirect.c trackd/botlabel.c \
              trackd/oneclick.c trackd/htmlpage.c trackd/trackstats.c trackd/evlog.c \
-             trackd/tmetrics.c trackd/revoke.c trackd/trackreq.c
+             trackd/tmetrics.c trackd/revoke.c trackd/trackreq.c trackd/connguard.c
 CORE_PKGS += libcrypto
 PROGS += sendgate-trackd
 sendgate-trackd_SRCS := trackd/main.c trackd/httpd.c
 sendgate-trackd_PKGS := libmicrohttpd
-UNIT_TESTS += t/unit/test_token.c t/unit/test_trackd_parts.c t/unit/test_trackd_req.c
+UNIT_TESTS += t/unit/test_token.c t/unit/test_trackd_parts.c t/unit/test_trackd_req.c \
+              t/unit/test_connguard.c
 # test tools (built into $(BUILD)/<variant>/t/tools, never installed)
 TEST_PROGS += selfsigned
 selfsigned_SRCS := trackd/tools/selfsigned.c

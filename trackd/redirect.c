@@ -4,14 +4,32 @@
  * Called by trackd for every verified click token just before answering
  * 302 (see redirect.h). A URL refused here is answered like a bad token:
  * 404 with the neutral page, never a redirect.
+ *
+ * The authority (between "//" and the first / ? # or backslash) is where
+ * URL parsers disagree, and a disagreement decides where a browser goes.
+ * So it must parse one way only (RFC 3986): at most one "@", a userinfo of
+ * URI characters, a host that is a valid IPv6 literal in brackets or a
+ * name of letters, digits, "-", "." and "_" (or a non-ASCII name, turned
+ * into its A-label), and an optional port of digits up to 65535. Anything
+ * else - "[::1" without its bracket, a zone id, "a@b@c", a space or
+ * control byte, "%2e" in a host, a second colon - is refused, not repaired.
  */
 #include "trackd/redirect.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lib/domain.h"
+
+#define REDIRECT_LITERAL_MAX 64 /* "[" IPv6 text "]": INET6_ADDRSTRLEN and brackets */
+
+/* the parts of an authority, as offsets into it */
+struct redirect_auth {
+    size_t hs, he; /* host, brackets included for an IP literal */
+};
 
 /* redirect_put_encoded - copy bytes, percent-encoding what a header cannot carry */
 static void redirect_put_encoded(buf *out, const char *p, size_t n)
@@ -29,28 +47,6 @@ static void redirect_put_encoded(buf *out, const char *p, size_t n)
     }
 }
 
-/* redirect_host_span - where the host sits inside an authority (userinfo and port removed) */
-static void redirect_host_span(const char *auth, size_t alen, size_t *hs, size_t *he)
-{
-    size_t s = 0, e = alen;
-
-    for (size_t i = 0; i < alen; i++)
-        if (auth[i] == '@')
-            s = i + 1;
-    if (s < alen && auth[s] == '[') { /* IP literal: up to the bracket */
-        const char *close = memchr(auth + s, ']', alen - s);
-        e = close ? (size_t)(close - auth) + 1 : alen;
-    } else {
-        for (size_t i = alen; i > s; i--)
-            if (auth[i - 1] == ':') {
-                e = i - 1;
-                break;
-            }
-    }
-    *hs = s;
-    *he = e;
-}
-
 /* redirect_has_8bit - any byte >= 0x80? */
 static bool redirect_has_8bit(const char *p, size_t n)
 {
@@ -60,10 +56,120 @@ static bool redirect_has_8bit(const char *p, size_t n)
     return false;
 }
 
+/* redirect_is_hex - an ASCII hex digit? */
+static bool redirect_is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* redirect_userinfo_ok - RFC 3986 userinfo: unreserved, sub-delims, ":" and %XX */
+static bool redirect_userinfo_ok(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '%') {
+            if (i + 2 >= n || !redirect_is_hex(p[i + 1]) || !redirect_is_hex(p[i + 2]))
+                return false;
+            i += 2;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     strchr("-._~!$&'()*+,;=:", c)))
+            return false;
+    }
+    return true;
+}
+
+/* redirect_name_ok - a host name: letters, digits, "-", "." and "_"; 8-bit bytes go to IDNA */
+static bool redirect_name_ok(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c >= 0x80))
+            return false;
+    }
+    return true;
+}
+
+/* redirect_literal_ok - "[IPv6]" with a valid address and nothing else (no zone, no IPvFuture) */
+static bool redirect_literal_ok(const char *p, size_t n)
+{
+    char tmp[REDIRECT_LITERAL_MAX];
+    struct in6_addr a;
+
+    if (n < 3 || n - 2 >= sizeof(tmp) || p[0] != '[' || p[n - 1] != ']')
+        return false;
+    memcpy(tmp, p + 1, n - 2);
+    tmp[n - 2] = '\0';
+    return inet_pton(AF_INET6, tmp, &a) == 1;
+}
+
+/* redirect_port_ok - empty, or decimal digits up to 65535 */
+static bool redirect_port_ok(const char *p, size_t n)
+{
+    unsigned long v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (unsigned long)(p[i] - '0');
+        if (v > 65535)
+            return false;
+    }
+    return true;
+}
+
+/* redirect_parse_auth - split and check an authority; false with a reason */
+static bool redirect_parse_auth(const char *auth, size_t alen, struct redirect_auth *a,
+                                const char **why)
+{
+    const char *at = memchr(auth, '@', alen), *rest;
+    size_t hs = 0, he;
+
+    if (at) {
+        if (memchr(at + 1, '@', alen - (size_t)(at + 1 - auth))) {
+            *why = "more than one @ in the authority";
+            return false;
+        }
+        if (!redirect_userinfo_ok(auth, (size_t)(at - auth))) {
+            *why = "bad character in the userinfo";
+            return false;
+        }
+        hs = (size_t)(at - auth) + 1;
+    }
+    if (hs < alen && auth[hs] == '[') {
+        const char *close = memchr(auth + hs, ']', alen - hs);
+        he = close ? (size_t)(close - auth) + 1 : alen;
+        if (!redirect_literal_ok(auth + hs, he - hs)) {
+            *why = "not a valid IPv6 literal";
+            return false;
+        }
+    } else {
+        const char *colon = memchr(auth + hs, ':', alen - hs);
+        he = colon ? (size_t)(colon - auth) : alen;
+        if (he == hs) {
+            *why = "no host";
+            return false;
+        }
+        if (!redirect_name_ok(auth + hs, he - hs)) {
+            *why = "bad character in the host";
+            return false;
+        }
+    }
+    rest = auth + he;
+    if (he < alen && (*rest != ':' || !redirect_port_ok(rest + 1, alen - he - 1))) {
+        *why = "bad port";
+        return false;
+    }
+    a->hs = hs;
+    a->he = he;
+    return true;
+}
+
 /* redirect_location - the Location value for url, or false with a reason */
 bool redirect_location(const char *url, buf *out, const char **why)
 {
-    size_t skip, alen, hs, he;
+    struct redirect_auth a;
+    size_t skip, alen;
     const char *auth;
 
     if (strncasecmp(url, "http://", 7) == 0)
@@ -76,19 +182,16 @@ bool redirect_location(const char *url, buf *out, const char **why)
     }
     auth = url + skip;
     alen = strcspn(auth, "/?#\\");
-    redirect_host_span(auth, alen, &hs, &he);
-    if (he <= hs) {
-        *why = "no host";
+    if (!redirect_parse_auth(auth, alen, &a, why))
         return false;
-    }
     buf_append(out, url, skip);
-    if (redirect_has_8bit(auth + hs, he - hs)) {
+    if (auth[a.hs] != '[' && redirect_has_8bit(auth + a.hs, a.he - a.hs)) {
         char alabel[DOMAIN_MAX];
-        if (!domain_normalize(auth + hs, he - hs, alabel, why))
+        if (!domain_normalize(auth + a.hs, a.he - a.hs, alabel, why))
             return false;
-        redirect_put_encoded(out, auth, hs);
+        buf_append(out, auth, a.hs);
         buf_append_str(out, alabel);
-        redirect_put_encoded(out, auth + he, strlen(auth + he));
+        redirect_put_encoded(out, auth + a.he, strlen(auth + a.he));
     } else
         redirect_put_encoded(out, auth, strlen(auth));
     if (buf_failed(out)) {

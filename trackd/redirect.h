@@ -9,10 +9,14 @@
  *	The destination inside a verified click token is what the sender wrote,
  *	but trackd still re-validates it before redirecting: only absolute
  *	http:// and https:// URLs with a host (no "//host" or "https:///x"
- *	tricks, no backslash in place of a slash), nothing else. A header must
- *	be ASCII without controls, so bytes outside 0x21..0x7e are
- *	percent-encoded; a non-ASCII host name becomes its IDNA A-label.
- *	Everything else is kept byte for byte: no normalisation.
+ *	tricks, no backslash in place of a slash), nothing else. The authority
+ *	must parse one way only: at most one "@", a valid IPv6 literal in
+ *	brackets or a host name of letters, digits, "-", "." and "_", a port of
+ *	digits up to 65535; no space, control byte or escape in it. A header must
+ *	be ASCII without controls, so bytes outside 0x21..0x7e in the path,
+ *	query and fragment are percent-encoded; a non-ASCII host name becomes
+ *	its IDNA A-label. Everything else is kept byte for byte: no
+ *	normalisation.
  */
 #ifndef SG_TRACKD_REDIRECT_H
 #define SG_TRACKD_REDIRECT_H

@@ -19,6 +19,8 @@ static const char *const tm_bots[TM__BOT] = {"image_proxy", "apple_proxy", "scan
                                              "script",      "crawler",     "empty_ua", "early",
                                              "burst",       "other"};
 
+static const char *const tm_drops[TM__DROP] = {"deadline", "full", "per_address"};
+
 #define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 #define GET(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -135,6 +137,15 @@ void tmetrics_render(tmetrics *m, uint64_t dropped, uint64_t written, buf *out)
               written);
     tm_simple(out, "sendgate_trackd_events_dropped_total",
               "events dropped because the writer queue was full", dropped);
+    tm_header(out, "sendgate_trackd_connections_open", "gauge", "client connections held now");
+    buf_printf(out, "sendgate_trackd_connections_open %llu\n",
+               (unsigned long long)GET(m->conn_open));
+    tm_header(out, "sendgate_trackd_connections_closed_total", "counter",
+              "connections trackd closed itself: past request_timeout, or to make room at "
+              "max_connections or max_connections_per_ip");
+    for (int i = 0; i < TM__DROP; i++)
+        buf_printf(out, "sendgate_trackd_connections_closed_total{reason=\"%s\"} %llu\n",
+                   tm_drops[i], (unsigned long long)GET(m->conn_dropped[i]));
     tm_header(out, "sendgate_trackd_start_time_seconds", "gauge", "unix time the daemon started");
     buf_printf(out, "sendgate_trackd_start_time_seconds %lld\n", (long long)m->start_time);
 }

@@ -22,6 +22,11 @@
  *	  sendgate_trackd_unsubscribe_unpersonalised_total (token names nobody)
  *	  sendgate_trackd_unsubscribe_errors_total (the cache refused the write)
  *	  sendgate_trackd_events_written_total, _events_dropped_total
+ *	  sendgate_trackd_connections_open (gauge)
+ *	  sendgate_trackd_connections_closed_total{reason}
+ *	      connections trackd closed itself (connguard.h): deadline
+ *	      (request_timeout passed), full (max_connections), per_address
+ *	      (max_connections_per_ip)
  *	  sendgate_trackd_start_time_seconds (gauge)
  *	Counters for a token's sending domain are in the statistics
  *	(sendgatectl stats), not here: a domain label would be unbounded.
@@ -43,6 +48,8 @@ enum tmetrics_method { TM_GET, TM_HEAD, TM_POST, TM_OPTIONS, TM_OTHER_METHOD, TM
 #define TM_REASON_BAD_DEST (TOKEN_RESULT_COUNT + 1)
 #define TM__REASON         (TOKEN_RESULT_COUNT + 2)
 
+enum tmetrics_conn_drop { TM_DROP_DEADLINE, TM_DROP_FULL, TM_DROP_PER_ADDR, TM__DROP };
+
 #define TM__STATUS 13
 #define TM__BOT    10
 
@@ -53,6 +60,8 @@ typedef struct tmetrics {
     _Atomic uint64_t bot[TM__BOT];
     _Atomic uint64_t bad_tokens[3][TM__REASON];
     _Atomic uint64_t unsub_repeat, unsub_nobody, unsub_error;
+    _Atomic uint64_t conn_open; /* a gauge, set by connguard */
+    _Atomic uint64_t conn_dropped[TM__DROP];
     int64_t start_time;
 } tmetrics;
 

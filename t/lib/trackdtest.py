@@ -29,6 +29,7 @@ class Trackd:
         self.conf = os.path.join(self.dir, "sendgate.conf")
         self.events_path = os.path.join(self.dir, "events.log")
         self.proc = None
+        self.scheme = "http"  # "https" when the daemon serves TLS itself (curl then takes -k)
         self.log = os.path.join(self.dir, "trackd.log")
         self.notify_path = os.path.join(self.dir, "notify")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -62,11 +63,12 @@ class Trackd:
         write_conf(self.conf, {"general": self.general, "trackd": tr,
                                "tracking": {"key_files": ", ".join(self.key_path(k) for k in keys)}})
 
-    def start(self, expect_ready=True):
+    def start(self, expect_ready=True, preexec=None):
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.logf = open(self.log, "a")
         self.proc = subprocess.Popen([bin_path("sendgate-trackd"), "-f", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=self.logf, env=env)
+                                     stdout=subprocess.DEVNULL, stderr=self.logf, env=env,
+                                     preexec_fn=preexec)
         if expect_ready:
             ok = self.wait_notify("READY=1")
             self.t.ok(ok, "sendgate-trackd started and said READY=1")
@@ -120,7 +122,7 @@ class Trackd:
             return ""
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
 
     def ctl(self, *args):
         return run([bin_path("sendgatectl"), "-c", self.conf] + list(args))
@@ -136,7 +138,7 @@ class Trackd:
         """(status, {header: value} lowercased names, body) of one request with curl."""
         hdr = os.path.join(self.dir, "h.txt")
         body = os.path.join(self.dir, "b.bin")
-        r = subprocess.run(["curl", "-s", "-D", hdr, "-o", body, "-w", "%{http_code}",
+        r = subprocess.run(["curl", "-sk", "-D", hdr, "-o", body, "-w", "%{http_code}",
                             "--max-time", "20"] + list(opts) + [self.url(path)],
                            capture_output=True, text=True)
         headers = {}

@@ -26,13 +26,15 @@ static clientip_list list_of(char **words, size_t n)
     return out;
 }
 
+/* resolve - the client's address text, or "refused" */
 static const char *resolve(const char *peer, const char *xff, clientip_list *trusted)
 {
     static char text[CLIENTIP_TEXT_MAX];
     clientip_addr p, out;
 
     clientip_parse(peer, strlen(peer), &p);
-    clientip_resolve(&p, xff, trusted, &out);
+    if (!clientip_resolve(&p, xff, trusted, &out))
+        return "refused";
     clientip_format(&out, text);
     return text;
 }
@@ -67,8 +69,64 @@ static void test_clientip(void)
                "rightmost untrusted address wins, spoofed left part ignored");
     tap_is_str(resolve("127.0.0.1", "garbage, 198.51.100.7", &trusted), "198.51.100.7",
                "garbage left of the client does not matter");
-    tap_is_str(resolve("127.0.0.1", "198.51.100.7, garbage", &trusted), "127.0.0.1",
-               "garbage from the proxy side: the peer");
+    tap_is_str(resolve("127.0.0.1", "198.51.100.7, garbage", &trusted), "refused",
+               "garbage from the proxy side: refused, not the peer");
+    {
+        /* what the trusted proxies wrote must be addresses: never a fall-back to the proxy */
+        static const char *const bad[] = {
+                "",                            /* empty header */
+                " ",                           /* blank */
+                "198.51.100.7,",               /* empty element at the right */
+                "198.51.100.7, ,10.0.0.1",     /* empty element between trusted hops */
+                "unknown",                     /* what some proxies write */
+                "198.51.100.7 10.0.0.1",       /* no comma */
+                "198.51.100.7, 10.0.0.1 x",    /* junk after a trusted hop */
+                "198.51.100.7:",               /* empty port */
+                "198.51.100.7:8o",             /* port not digits */
+                "198.51.100.7:123456",         /* port too long */
+                "[2001:db8::1",                /* unterminated bracket */
+                "[2001:db8::1]x",              /* junk after the bracket */
+                "[2001:db8::1]:",              /* empty port */
+                "[198.51.100.7]",              /* IPv4 in brackets */
+                "[]",                          /* empty brackets */
+                "2001:db8::1%eth0",            /* zone id */
+                "198.51.100.7\r\nX-Evil: 1",   /* CR LF */
+                "198.51.100.256",              /* not an address */
+                "10.0.0.1, garbage, 10.0.0.2", /* garbage between trusted hops */
+        };
+        size_t refused = 0;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            if (strcmp(resolve("127.0.0.1", bad[i], &trusted), "refused") == 0)
+                refused++;
+            else
+                tap_diag("not refused: '%s' -> %s", bad[i], resolve("127.0.0.1", bad[i], &trusted));
+        }
+        tap_is_int(refused, sizeof(bad) / sizeof(bad[0]),
+                   "%zu malformed X-Forwarded-For from a trusted proxy: refused",
+                   sizeof(bad) / sizeof(bad[0]));
+    }
+    {
+        char big[CLIENTIP_XFF_MAX + 2];
+        size_t len = 0;
+        while (len + 16 <= CLIENTIP_XFF_MAX)
+            len += (size_t)snprintf(big + len, sizeof(big) - len, "%s198.51.100.7", len ? "," : "");
+        while (len < CLIENTIP_XFF_MAX)
+            big[len++] = ' ';
+        big[len] = '\0';
+        tap_is_str(resolve("127.0.0.1", big, &trusted), "198.51.100.7",
+                   "an X-Forwarded-For of exactly 1024 bytes: read");
+        big[len++] = ' ';
+        big[len] = '\0';
+        tap_is_str(resolve("127.0.0.1", big, &trusted), "refused",
+                   "an X-Forwarded-For of 1025 bytes from a trusted proxy: refused");
+        tap_is_str(resolve("203.0.113.9", big, &trusted), "203.0.113.9",
+                   "the same from an untrusted peer: ignored, the peer");
+    }
+    tap_is_str(resolve("127.0.0.1", "[2001:db8::7]:443", &trusted), "2001:db8::7", "[IPv6]:port");
+    tap_is_str(resolve("127.0.0.1", " 198.51.100.7 \t", &trusted), "198.51.100.7",
+               "blanks around an element");
+    tap_is_str(resolve("127.0.0.1", "unknown, 198.51.100.7", &trusted), "198.51.100.7",
+               "what the client wrote is never read");
     tap_is_str(resolve("127.0.0.1", "[2001:db9::1]:443, 198.51.100.7:5555", &trusted),
                "198.51.100.7", "ports are stripped");
     tap_is_str(resolve("127.0.0.1", "10.0.0.1, 10.0.0.2", &trusted), "10.0.0.1",
@@ -129,6 +187,77 @@ static void test_redirect(void)
     tap_ok(loc("/relative") == NULL, "relative refused");
     tap_ok(loc("https://:443/") == NULL, "empty host refused");
     tap_ok(loc("") == NULL, "empty refused");
+    tap_is_str(loc("https://[::1]/"), "https://[::1]/", "IPv6 loopback literal");
+    tap_is_str(loc("https://[::ffff:192.0.2.1]:443"), "https://[::ffff:192.0.2.1]:443",
+               "v4-mapped literal, no path");
+    tap_is_str(loc("http://a-b_c.Example.COM.:/x"), "http://a-b_c.Example.COM.:/x",
+               "name with - _ and a trailing dot; empty port");
+    tap_is_str(loc("https://u%40x:p;w@example.com/"), "https://u%40x:p;w@example.com/",
+               "escaped userinfo");
+    tap_is_str(loc("https://example.com:65535?q"), "https://example.com:65535?q", "highest port");
+    tap_is_str(loc("https://example.com#f"), "https://example.com#f", "fragment right after host");
+    {
+        /* every malformed authority: refused, never repaired into some other host */
+        static const char *const bad[] = {
+                "https://[::1/",                   /* unterminated IPv6 literal */
+                "https://[::1",                    /* unterminated, nothing after */
+                "https://[::1?x]/",                /* the bracket is past the authority */
+                "https://[]/",                     /* empty literal */
+                "https://[::1]x/",                 /* junk after the literal */
+                "https://[::1]:x/",                /* port not digits */
+                "https://[::1]]/",                 /* two closing brackets */
+                "https://[fe80::1%25eth0]/",       /* zone id */
+                "https://[v1.fe80::1]/",           /* IPvFuture */
+                "https://[192.0.2.1]/",            /* IPv4 in brackets */
+                "https://[::1/]/",                 /* slash inside the literal */
+                "https://::1/",                    /* IPv6 without brackets */
+                "https://exa]mple.com/",           /* stray bracket */
+                "https://exa[mple.com/",           /* stray bracket */
+                "https://example.com:99999/",      /* port out of range */
+                "https://example.com:65536/",      /* port out of range */
+                "https://example.com:8a/",         /* port not digits */
+                "https://example.com:80:80/",      /* two ports */
+                "https://example.com: 80/",        /* space in the port */
+                "https://example.com:-1/",         /* negative port */
+                "https://a@b@evil.example/",       /* two @ */
+                "https://@/",                      /* userinfo, no host */
+                "https://user@/x",                 /* userinfo, no host */
+                "https://user@:80/",               /* userinfo, port, no host */
+                "https://us er@example.com/",      /* space in the userinfo */
+                "https://u\x01@example.com/",      /* control byte in the userinfo */
+                "https://u%4@example.com/",        /* short escape in the userinfo */
+                "https://u%zz@example.com/",       /* bad escape in the userinfo */
+                "https://u<>@example.com/",        /* < > in the userinfo */
+                "https://exa mple.com/",           /* space in the host */
+                "https://example.com /",           /* trailing space in the host */
+                "https:// example.com/",           /* leading space */
+                "https://exa\tmple.com/",          /* tab */
+                "https://example.com\r\nX: y/",    /* CR LF */
+                "https://exa\x7fmple.com/",        /* DEL */
+                "https://exa%2emple.com/",         /* escape in the host */
+                "https://exa\"mple.com/",          /* quote */
+                "https://exa<mple.com/",           /* angle bracket */
+                "https://exa{mple}.com/",          /* brace */
+                "https://exa|mple.com/",           /* pipe */
+                "https://exa^mple.com/",           /* caret */
+                "https://exa`mple.com/",           /* backquote */
+                "https://example.com;x/",          /* sub-delim in the host */
+                "https://example.com&x/",          /* sub-delim in the host */
+                "https://b\xc3\xbc cher.example/", /* space in an IDN host */
+                "https://\xff\xfe.example/",       /* not UTF-8 */
+        };
+        size_t refused = 0;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            if (loc(bad[i]) == NULL)
+                refused++;
+            else
+                tap_diag("redirected: %s", bad[i]);
+        }
+        tap_is_int(refused, sizeof(bad) / sizeof(bad[0]),
+                   "%zu malformed authorities refused (unterminated or invalid IPv6 literal, bad "
+                   "port, empty host, userinfo tricks, spaces, controls, escapes)",
+                   sizeof(bad) / sizeof(bad[0]));
+    }
     buf_free(&loc_buf);
 }
 

@@ -164,6 +164,10 @@ static void test_click_open(void)
     tap_is_int(status(TM_GET, "/o/garbage", ff), 200, "garbage open token: 200 anyway");
     tap_is_int(status(TM_GET, tok(TOKEN_CLICK, "M1", "", "javascript:alert(1)", 2, sent), ff), 404,
                "signed javascript: destination: 404");
+    req(TM_GET, tok(TOKEN_CLICK, "M1", "", "https://[::1/", 3, sent), ff, NULL, NULL, &rs);
+    tap_ok(rs.status == 404 && rs.location.len == 0,
+           "signed https://[::1/ (unterminated IPv6 literal): 404, no Location");
+    trackresp_free(&rs);
     tap_is_int(status(TM_POST, c1, ff), 405, "POST on a click: 405");
     tap_is_int(status(TM_OPTIONS, c1, ff), 204, "OPTIONS: 204");
     tap_is_int(status(TM_GET, "/", ff), 404, "/: 404");
@@ -178,8 +182,8 @@ static void test_click_open(void)
                "metrics: one bad MAC on click");
     tap_is_int(atomic_load(&metrics.bad_tokens[TM_CLICK][TOKEN_EWRONG_PURPOSE]), 1,
                "metrics: one wrong purpose on click");
-    tap_is_int(atomic_load(&metrics.bad_tokens[TM_CLICK][TM_REASON_BAD_DEST]), 1,
-               "metrics: one bad destination");
+    tap_is_int(atomic_load(&metrics.bad_tokens[TM_CLICK][TM_REASON_BAD_DEST]), 2,
+               "metrics: two bad destinations");
 }
 
 static void test_revoke(void)
