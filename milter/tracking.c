@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/token.h"
 #include "milter/rewrite/rewrite.h"
+#include "trackd/redirect.h"
 
 typedef struct tracking_state {
     token_keys *keys;
@@ -29,6 +30,7 @@ typedef struct cb_ctx {
     const tracking_state *ts;
     const char *host;
     token_claims claims;
+    buf dest; /* scratch for the redirect check */
     bool failed;
 } cb_ctx;
 
@@ -116,6 +118,14 @@ static bool click_cb(void *arg, const char *url, size_t len, unsigned index, rw_
         return false;
     memcpy(x->claims.url, url, len);
     x->claims.url[len] = '\0';
+    /* a destination sendgate-trackd would refuse to redirect to (404) stays as
+       the sender wrote it: wrapping it would only break the link */
+    const char *why;
+    buf_reset(&x->dest);
+    if (!redirect_location(x->claims.url, &x->dest, &why)) {
+        x->claims.url[0] = '\0';
+        return false;
+    }
     x->claims.link_index = index;
     bool ok = sign(x, TOKEN_CLICK, out);
     x->claims.url[0] = '\0';
@@ -195,7 +205,9 @@ bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out)
                  m->body.why ? m->body.why : "body unreadable");
         return false;
     }
+    buf_init(&x.dest);
     rw_status st = rw_rewrite(hv, m->n_hdrs, body ? body : (const unsigned char *)"", len, &o, &r);
+    buf_free(&x.dest);
     free(hv);
     if (x.failed && st == RW_MODIFIED) {
         st = RW_FAILED;

@@ -426,6 +426,33 @@ int main(void)
     milter_close(ctx);
     mlt_test_end();
 
+    /* a link sendgate-trackd would refuse to redirect to is left as written */
+    begin("Q4b");
+    mlt_test_macro("{auth_authen}", "alice");
+    connect_from("192.0.2.7");
+    envfrom("news@shop.example");
+    envrcpt("customer@example.org");
+    tap_is_int(message("news@shop.example", "text/html; charset=utf-8",
+                       "<html><body><a href=\"https://[::1/x\">a</a> <a "
+                       "href=\"https://a@b@example.org/\">b</a> <a "
+                       "href=\"https://example.org:99999/\">c</a> <a "
+                       "href=\"https://example.org/ok\">d</a></body></html>\r\n",
+                       &eoh),
+               SMFIS_CONTINUE, "malformed destinations: the message continues");
+    {
+        const char *nb = buf_cstr(&mlt_test_record()->body);
+        tap_ok(strstr(nb, "href=\"https://[::1/x\"") &&
+                       strstr(nb, "href=\"https://a@b@example.org/\"") &&
+                       strstr(nb, "href=\"https://example.org:99999/\""),
+               "links trackd would answer with 404 (bad IPv6 literal, two @, bad port) stay as "
+               "written");
+        tap_ok(strstr(nb, "https://example.org/ok") == NULL &&
+                       strstr(nb, "https://links.shop.example/c/") != NULL,
+               "the well-formed link beside them is rewritten");
+    }
+    milter_close(ctx);
+    mlt_test_end();
+
     /* a domain without tracking: the body is skipped */
     begin("Q5");
     connect_from("127.0.0.1");
