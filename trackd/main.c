@@ -36,6 +36,7 @@
 #include "lib/log.h"
 #include "trackd/evlog.h"
 #include "trackd/httpd.h"
+#include "trackd/tlsfile.h"
 #include "trackd/trackreq.h"
 #include "trackd/trackstats.h"
 
@@ -43,7 +44,6 @@
 #define TRACKD_CONF    SG_CONFDIR "/sendgate.conf"
 #define TRACKD_BACKLOG 1024
 #define TRACKD_GRACE   5
-#define TRACKD_PEM_MAX (1 << 20)
 
 struct trackd_opts {
     const char *conf_path;
@@ -125,42 +125,6 @@ static int trackd_listen(const char *spec, char *err, size_t errlen)
         return -1;
     endpoint_set_nodelay(fd);
     return fd;
-}
-
-/* trackd_read_pem - a PEM file; the key refused when others may read it */
-static char *trackd_read_pem(const char *path, bool secret, char *err, size_t errlen)
-{
-    struct stat st;
-    char *data = NULL;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (secret && (st.st_mode & (S_IROTH | S_IWOTH))) {
-        snprintf(err, errlen, "%s: readable by others (mode %03o); chmod 600", path,
-                 (unsigned)(st.st_mode & 0777));
-        goto out;
-    }
-    if (st.st_size <= 0 || st.st_size > TRACKD_PEM_MAX ||
-        !(data = malloc((size_t)st.st_size + 1))) {
-        snprintf(err, errlen, "%s: empty or too large", path);
-        goto out;
-    }
-    n = read(fd, data, (size_t)st.st_size);
-    if (n != st.st_size) {
-        snprintf(err, errlen, "%s: short read", path);
-        free(data);
-        data = NULL;
-        goto out;
-    }
-    data[n] = '\0';
-out:
-    if (fd >= 0)
-        close(fd);
-    return data;
 }
 
 /*
@@ -357,8 +321,8 @@ static bool trackd_open_stores(const conf *c, cache **ca, trackstats **ts)
     return true;
 }
 
-/* trackd_httpd_opts - the server settings of the configuration (TLS files read here) */
-static bool trackd_httpd_opts(const conf *c, httpd_opts *ho)
+/* trackd_httpd_opts - the server settings of the configuration (TLS files read into tls) */
+static bool trackd_httpd_opts(const conf *c, httpd_opts *ho, tlsfile *tls)
 {
     const struct conf_trackd *t = &c->trackd;
     char err[512];
@@ -370,13 +334,12 @@ static bool trackd_httpd_opts(const conf *c, httpd_opts *ho)
     ho->timeout = (unsigned)t->connection_timeout;
     ho->max_request = t->max_request_size;
     if (*t->tls_cert_file) {
-        if (!(ho->tls_cert_pem = trackd_read_pem(t->tls_cert_file, false, err, sizeof(err))) ||
-            !(ho->tls_key_pem = trackd_read_pem(t->tls_key_file, true, err, sizeof(err)))) {
+        if (tlsfile_load(t->tls_cert_file, t->tls_key_file, tls, err, sizeof(err)) != TLSFILE_OK) {
             log_err("%s", err);
-            free((char *)ho->tls_cert_pem);
-            ho->tls_cert_pem = NULL;
             return false;
         }
+        ho->tls_cert_pem = tls->cert;
+        ho->tls_key_pem = tls->key;
     }
     return true;
 }
@@ -399,6 +362,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     trackstats *ts = NULL;
     tmetrics metrics;
     httpd_opts ho;
+    tlsfile tls = {NULL, NULL, 0, 0};
     char err[512];
     int fd, rc = EX_SOFTWARE;
 
@@ -413,7 +377,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     if ((fd = trackd_listen(cfg->trackd.listen, err, sizeof(err))) < 0) {
         log_err("%s", err);
         rc = EX_UNAVAILABLE;
-    } else if (!trackd_httpd_opts(cfg, &ho))
+    } else if (!trackd_httpd_opts(cfg, &ho, &tls))
         rc = EX_CONFIG;
     else if (!o->foreground && !trackd_daemonize()) {
         log_err("cannot detach: %s", strerror(errno));
@@ -443,8 +407,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     pthread_mutex_destroy(&env.unsub_mu);
     if (*cfg->trackd.pid_file && env.cache)
         unlink(cfg->trackd.pid_file);
-    free((char *)ho.tls_cert_pem);
-    free((char *)ho.tls_key_pem);
+    tlsfile_free(&tls);
     conf_unref(cfg);
     return rc;
 }
