@@ -27,15 +27,27 @@ static int tlsfile_cert_ok(const char *pem)
     return rc;
 }
 
-/* tlsfile_pair - load the pair as libmicrohttpd does; a TLSFILE_* result */
+/*
+ * tlsfile_pair - load the pair as libmicrohttpd does; a TLSFILE_* result.
+ * The chain is parsed alone first: GnuTLS 3.7 leaks the key it loaded when
+ * gnutls_certificate_set_x509_key_mem then fails on the certificate, and
+ * the error names the file at fault either way.
+ */
 static int tlsfile_pair(const char *cert_path, const char *key_path, const tlsfile *t, char *err,
                         size_t errlen)
 {
     gnutls_certificate_credentials_t cred;
     gnutls_datum_t c = {(unsigned char *)t->cert, (unsigned)strlen(t->cert)};
     gnutls_datum_t k = {(unsigned char *)t->key, (unsigned)strlen(t->key)};
-    int rc, crc;
+    int rc;
 
+    if ((rc = tlsfile_cert_ok(t->cert)) < 0) {
+        snprintf(err, errlen,
+                 "%s: not a certificate chain GnuTLS can use: %s; fix: the server's PEM "
+                 "certificate, then its intermediates",
+                 cert_path, gnutls_strerror(rc));
+        return TLSFILE_CERT;
+    }
     if ((rc = gnutls_certificate_allocate_credentials(&cred)) < 0) {
         snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
         return TLSFILE_CERT;
@@ -44,13 +56,6 @@ static int tlsfile_pair(const char *cert_path, const char *key_path, const tlsfi
     gnutls_certificate_free_credentials(cred);
     if (rc >= 0)
         return TLSFILE_OK;
-    if ((crc = tlsfile_cert_ok(t->cert)) < 0) {
-        snprintf(err, errlen,
-                 "%s: not a certificate chain GnuTLS can use: %s; fix: the server's PEM "
-                 "certificate, then its intermediates",
-                 cert_path, gnutls_strerror(crc));
-        return TLSFILE_CERT;
-    }
     snprintf(err, errlen,
              "%s: GnuTLS cannot use it with the certificate of %s: %s; fix: the PEM private key "
              "that belongs to that certificate",
