@@ -11,9 +11,8 @@
 # are about who else may read or change a file, and hold for root too.
 import os
 import pwd
+import re
 import resource
-import shutil
-import socket
 import subprocess
 import sys
 
@@ -216,27 +215,35 @@ refused(rc, out, ["tracking.key_files: %s: key id 1 configured twice" % dup],
         "two key files with one id")
 
 # the daemon refuses the same files: sendgate-trackd on the same configuration
-port = free_port()
-
-
 def trackd_refuses(cfg):
-    try:
-        r = subprocess.run([bin_path("sendgate-trackd"), "-f", "-c", cfg], capture_output=True,
-                           text=True, timeout=LIMIT)
-    except subprocess.TimeoutExpired:
-        return None, "(sendgate-trackd did not stop)"
+    """sendgate-trackd -f on cfg: (exit status, log). Its listen port is taken
+    first; should another program have taken the free port meanwhile (exit
+    69), the start is tried again on another one."""
+    with open(cfg) as f:
+        text = f.read()
+    for _ in range(5):
+        with open(cfg, "w") as f:
+            f.write(re.sub(r"(?m)^listen = inet:127\.0\.0\.1:\d+$",
+                           "listen = inet:127.0.0.1:%d" % free_port(), text))
+        try:
+            r = subprocess.run([bin_path("sendgate-trackd"), "-f", "-c", cfg], capture_output=True,
+                               text=True, timeout=LIMIT)
+        except subprocess.TimeoutExpired:
+            return None, "(sendgate-trackd did not stop)"
+        if not (r.returncode == 69 and "Address already in use" in r.stderr):
+            break
     return r.returncode, r.stderr
 
 
 for mode in (0o644, 0o660, 0o602):
     os.chmod(k1, mode)
-    c = conf("td.conf", {"trackd": {"listen": "inet:127.0.0.1:%d" % port},
+    c = conf("td.conf", {"trackd": {"listen": "inet:127.0.0.1:8025"},
                          "tracking": {"key_files": k1}})
     rc, err = trackd_refuses(c)
     t.ok(rc == 78 and "has mode %04o" % mode in err,
          "sendgate-trackd refuses the %04o key file too (exit 78)" % mode)
 os.chmod(k1, 0o640)
-c = conf("td.conf", {"trackd": {"listen": "inet:127.0.0.1:%d" % port},
+c = conf("td.conf", {"trackd": {"listen": "inet:127.0.0.1:8025"},
                      "tracking": {"key_files": link}})
 rc, err = trackd_refuses(c)
 t.ok(rc == 78 and "is a symbolic link" in err, "sendgate-trackd refuses the symbolic link too")
@@ -274,7 +281,7 @@ cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
 cert2, key2 = os.path.join(d, "cert2.pem"), os.path.join(d, "key2.pem")
 t.ok(subprocess.run([selfsigned, cert, key]).returncode == 0 and
      subprocess.run([selfsigned, cert2, key2]).returncode == 0, "two self-signed pairs")
-tls = {"tls_cert_file": cert, "tls_key_file": key, "listen": "inet:127.0.0.1:%d" % port}
+tls = {"tls_cert_file": cert, "tls_key_file": key, "listen": "inet:127.0.0.1:8025"}
 c = conf("tls.conf", {"trackd": tls, "tracking": {"key_files": k1}})
 rc, out = check(c)
 accepted(rc, out, c, "a certificate and its key: configuration OK")
@@ -346,7 +353,8 @@ for sec, key, value, want in (
         ("milter", "temp_dir", plain, "is a regular file, but the directory for spilled bodies"),
         ("milter", "socket", "unix:" + plain, "is a regular file, but the listening socket"),
         ("policyd", "policy_socket", "unix:" + plain, "is a regular file, but the listening socket"),
-        ("trackd", "events_file", sub, "is a directory; sendgate-trackd appends events")):
+        ("trackd", "events_file", sub, "is a directory; sendgate-trackd appends events"),
+        ("refresh", "ca_file", sub, "is a directory, but the CA file must be a regular file")):
     c = conf("kind.conf", {sec: {key: value}})
     rc, out = check(c)
     refused(rc, out, ["%s:%d: %s.%s: " % (c, line_of(c, key), sec, key), want, "fix: "],

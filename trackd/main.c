@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -34,6 +35,7 @@
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
+#include "lib/rfile.h"
 #include "trackd/evlog.h"
 #include "trackd/httpd.h"
 #include "trackd/tlsfile.h"
@@ -212,10 +214,15 @@ static bool trackd_daemonize(void)
 /* trackd_write_pid - the pid file, if configured */
 static void trackd_write_pid(const char *path)
 {
+    char err[PATH_MAX + 256];
     FILE *fp;
 
     if (*path == '\0')
         return;
+    if (!rfile_check_kind(path, S_IFREG, "pid file", err, sizeof(err))) { /* a FIFO would hang */
+        log_warn("%s", err);
+        return;
+    }
     if ((fp = fopen(path, "w")) == NULL) {
         log_warn("pid file %s: %s", path, strerror(errno));
         return;
