@@ -175,8 +175,7 @@ static int inifile_handler(void *user, const char *section, const char *name, co
     return 1;
 }
 
-/* inifile_parse_file - at most max bytes of path (what it is for messages); false when it cannot be
- * read; problems go to rep */
+/* inifile_parse_file - at most max bytes of path; false when it cannot be read; problems to rep */
 bool inifile_parse_file(const char *path, const char *what, size_t max, inifile_fn fn,
                         inifile_section_fn section_fn, void *user, conf_report *rep)
 {

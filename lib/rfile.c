@@ -64,8 +64,8 @@ static void rfile_open_error(const char *path, const rfile_policy *p, int err_no
                  strerror(err_no), p->what);
     } else if (err_no == EACCES) {
         snprintf(err, errlen,
-                 "%s: cannot open: %s; fix: let the user reading it through (owner, group "
-                 "and mode of the file and its directories), or run as root",
+                 "%s: cannot open: %s; fix: let the user that reads it read the file and "
+                 "search its directories (owner, group, mode), or run as root",
                  path, strerror(err_no));
     } else {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(err_no));

@@ -545,8 +545,10 @@ bool token_keys_add_file(token_keys *k, const char *path, char *err, size_t errl
 
     if ((text = rfile_read(path, &token_keyfile_policy, &len, err, errlen)) == NULL)
         return false;
-    if (memchr(text, '\0', len))
-        why = "NUL bytes in the file", found = 2;
+    if (memchr(text, '\0', len)) { /* strtok_r would see a shorter file */
+        why = "NUL bytes in the file";
+        found = 2;
+    }
     for (line = strtok_r(text, "\n", &save); line && found < 2;
          line = strtok_r(NULL, "\n", &save)) {
         line += strspn(line, " \t\r");
