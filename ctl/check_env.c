@@ -22,6 +22,8 @@
 
 #include "ctl/check_env.h"
 #include "lib/endpoint.h"
+#include "lib/token.h"
+#include "trackd/tlsfile.h"
 
 #define ENV_MAX_GROUPS 256
 
@@ -217,24 +219,21 @@ static bool env_check_access(const conf *c, conf_report *r, int key, const env_u
     return true;
 }
 
-/* env_check_secret - a secret or key file: nobody else may change or read it, the daemons may */
+/*
+ * env_check_secret - a secret or key file the daemons read under policy: the
+ * loader (run by check_files or conf_read) refuses the bits of the policy as
+ * errors; what it lets pass but should not be (a group that may replace an
+ * API token) and whether the daemons' user can read it are warned about here.
+ */
 static void env_check_secret(const conf *c, conf_report *r, int key, const env_user *run,
-                             const char *path, bool key_file)
+                             const char *path, const rfile_policy *policy)
 {
     struct stat st;
     char desc[128];
 
-    if (stat(path, &st) < 0) {
-        if (key_file || errno != ENOENT) /* conf_load reported missing secret files */
-            conf_report_add(r, false, c, key, "%s: %s", path, strerror(errno));
-        return;
-    }
-    if (key_file && (st.st_mode & S_IROTH))
-        conf_report_add(
-                r, false, c, key,
-                "%s (%s) is readable by others, and the daemons refuse it; fix: chmod o-rwx %s",
-                path, env_describe(&st, desc, sizeof(desc)), path);
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
+    if (stat(path, &st) < 0)
+        return; /* the loader reported it */
+    if (st.st_mode & (S_IWGRP | S_IWOTH) & ~policy->refuse_mode)
         conf_report_add(r, false, c, key,
                         "%s (%s) may be replaced by group or others; fix: chmod go-w %s", path,
                         env_describe(&st, desc, sizeof(desc)), path);
@@ -494,13 +493,8 @@ static void env_check_socket(const conf *c, conf_report *r, int key, const env_u
     if (!env_check_access(c, r, key, pfu, dir, 1, "Postfix connects to the socket"))
         return;
     if ((exists = lstat(path, &st) == 0)) {
-        if (!S_ISSOCK(st.st_mode)) {
-            conf_report_add(r, false, c, key,
-                            "%s exists and is not a socket; the daemon will not "
-                            "replace it; fix: remove it",
-                            path);
-            return;
-        }
+        if (!S_ISSOCK(st.st_mode))
+            return; /* an error from check_files: the daemon will not replace it */
     } else if (!env_socket_expect(c, &*env_keydef(key), run, &st))
         return; /* not there yet, and nothing says how it will be made */
     if (env_can(pfu, st.st_uid, st.st_gid, st.st_mode, 2))
@@ -536,13 +530,13 @@ static void env_check_key(const conf *c, conf_report *r, int k, const env_user *
     conf_format_value(c, k, &v);
     s = buf_cstr(&v);
     if (d->type == CT_SECRET_FILE && *s) {
-        env_check_secret(c, r, k, run, s, false);
+        env_check_secret(c, r, k, run, s, &conf_secret_policy);
     } else if (strcmp(d->name, "key_files") == 0) {
         const conf_list *l = (const conf_list *)((const char *)c + d->offset);
         for (size_t i = 0; i < l->n; i++)
-            env_check_secret(c, r, k, run, l->v[i], true);
-    } else if (env_is_suffix(d->name, "key_file") && *s) {
-        env_check_secret(c, r, k, run, s, true);
+            env_check_secret(c, r, k, run, l->v[i], &token_keyfile_policy);
+    } else if (k == CK_trackd_tls_key_file && *s) {
+        env_check_secret(c, r, k, run, s, &tlsfile_key_policy);
     } else if (strcmp(d->name, "socket_group") == 0) {
         env_check_group(c, r, k, run);
     } else if (d->type == CT_ENDPOINT && strcmp(d->section, "trackd") != 0) {

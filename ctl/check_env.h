@@ -11,8 +11,10 @@
  *	names on this machine, the way the daemons will meet it:
  *
  *	  * secret and key files (CT_SECRET_FILE keys, tracking.key_files,
- *	    trackd.tls_key_file): not writable by group or others, readable
- *	    by the user the daemons run as;
+ *	    trackd.tls_key_file): not writable by group or others where the
+ *	    daemons' loader lets that pass (what the loaders refuse,
+ *	    check_files.h reports as errors), readable by the user the
+ *	    daemons run as;
  *	  * other files the daemons read (*_file keys): readable by that user;
  *	    files and directories they write (pid and events files, the cache
  *	    and statistics environments): writable by it;

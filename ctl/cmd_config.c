@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ctl/check_env.h"
+#include "ctl/check_files.h"
 #include "ctl/ctl.h"
 
 /* cmd_check_config - like `postfix check`: every problem with file:line, non-zero on error */
@@ -14,6 +15,7 @@ static int cmd_check_config(ctl *c, int argc, char **argv)
     conf_report rep;
     conf *cfg;
     const char *path = c->conf_path;
+    bool ok;
 
     (void)argv;
     if (argc != 1)
@@ -23,17 +25,22 @@ static int cmd_check_config(ctl *c, int argc, char **argv)
         path = NULL;
     }
     conf_report_init(&rep);
-    cfg = conf_load(path, &rep);
-    if (cfg)
-        check_env(cfg, &rep); /* files and sockets as the daemons and Postfix meet them */
-    fputs(buf_cstr(&rep.text), stdout);
+    cfg = conf_read(path, &rep); /* kept with errors: the files it names are checked too */
     if (cfg) {
+        check_files(cfg, &rep); /* the daemons' loaders on the files they need */
+        check_env(cfg, &rep);   /* files and sockets as the daemons and Postfix meet them */
+    }
+    ok = cfg && rep.errors == 0;
+    fputs(buf_cstr(&rep.text), stdout);
+    if (ok)
         printf("%s: configuration OK%s\n", path ? path : "(defaults)",
                rep.warnings ? " (with warnings)" : "");
-        conf_unref(cfg);
-    }
+    else
+        printf("%s: %d error%s: the daemons would refuse this configuration\n",
+               path ? path : "(defaults)", rep.errors, rep.errors == 1 ? "" : "s");
+    conf_unref(cfg);
     conf_report_free(&rep);
-    return cfg ? 0 : EX_CONFIG;
+    return ok ? 0 : EX_CONFIG;
 }
 
 /* key_section - the section as written in the file ("static_" is [static]) */
@@ -130,8 +137,9 @@ static int cmd_show_config(ctl *c, int argc, char **argv)
 CTL_COMMAND(check_config, "check-config", "",
             "validate the configuration file; problems are printed as file:line",
             "Exit status 0 when the file is valid (warnings allowed), 78 (EX_CONFIG)\n"
-            "otherwise. Unknown keys, bad values, unreadable or world-readable secret\n"
-            "files are all reported, not just the first.\n"
+            "otherwise. Unknown keys, bad values, and every file a daemon would refuse\n"
+            "(key, token, TLS and static domains files, read by the daemons' own\n"
+            "loaders) are all reported, not just the first, with the fix.\n"
             "Example: sendgatectl -c /etc/sendgate/sendgate.conf check-config",
             cmd_check_config);
 CTL_COMMAND(show_config, "show-config", "[-d] [-n] [SECTION | SECTION.KEY ...]",

@@ -13,7 +13,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 #include "lib/domain.h"
 #include "lib/endpoint.h"
 #include "lib/inifile.h"
+#include "lib/rfile.h"
 
 static const conf_keydef conf_table[] = {
 #define SG_KEY(sec, name, type, def, arg, help) \
@@ -270,47 +270,31 @@ static void conf_enum_name(const char *arg, int idx, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)strcspn(p, "|"), p);
 }
 
-/* conf_read_secret - read a secret file, refusing world-readable ones */
-static bool conf_read_secret(const char *path, char **out, const char **why)
-{
-    struct stat st;
-    char tmp[CONF_SECRET_MAX + 1];
-    ssize_t n;
-    int fd;
+/* API token files: others may not read them (check-config reuses the policy) */
+const rfile_policy conf_secret_policy = {"API token file", CONF_SECRET_MAX, S_IROTH, false};
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        *why = strerror(errno);
+/* conf_read_secret - the one-line secret of path; why (whylen bytes) says why not */
+static bool conf_read_secret(const char *path, char **out, char *why, size_t whylen)
+{
+    size_t len, n;
+    char *text = rfile_read(path, &conf_secret_policy, &len, why, whylen);
+
+    *out = NULL;
+    if (text == NULL)
         return false;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        *why = "not a regular file";
-        return false;
-    }
-    if (st.st_mode & S_IROTH) {
-        close(fd);
-        *why = "file is world-readable (chmod o-rwx it)";
-        return false;
-    }
-    n = read(fd, tmp, CONF_SECRET_MAX + 1);
-    close(fd);
-    if (n < 0) {
-        *why = strerror(errno);
-        return false;
-    }
-    if (n > CONF_SECRET_MAX) {
-        *why = "file larger than 4096 bytes";
-        return false;
-    }
-    while (n > 0 && isspace((unsigned char)tmp[n - 1]))
-        n--;
-    tmp[n] = '\0';
-    if (n == 0 || memchr(tmp, '\0', (size_t)n) || strpbrk(tmp, "\r\n")) {
-        *why = n == 0 ? "file is empty" : "secret must be one line";
-        return false;
-    }
-    *out = strdup(tmp);
-    return *out != NULL;
+    for (n = len; n > 0 && isspace((unsigned char)text[n - 1]); n--)
+        ;
+    text[n] = '\0';
+    if (n == 0)
+        snprintf(why, whylen, "%s: file is empty; fix: write the API token into it", path);
+    else if (memchr(text, '\0', n) || strpbrk(text, "\r\n"))
+        snprintf(why, whylen,
+                 "%s: secret must be one line; fix: leave the API token alone on the first line",
+                 path);
+    else if ((*out = strdup(text)) == NULL)
+        snprintf(why, whylen, "%s: out of memory", path);
+    rfile_free(text, len);
+    return n > 0 && *out != NULL;
 }
 
 /* conf_set_string - replace a string field */
@@ -533,19 +517,20 @@ static void conf_handler(void *user, const char *section, const char *name, cons
 static void conf_load_secrets(conf *c, conf_report *rep)
 {
     for (size_t k = 0; k < CONF_NKEYS; k++) {
-        const char *path, *why;
+        char why[PATH_MAX + 512];
+        const char *path;
         if (conf_table[k].type != CT_SECRET_FILE)
             continue;
         path = *(char **)conf_field(c, k);
         if (path == NULL || *path == '\0')
             continue;
-        if (!conf_read_secret(path, &c->conf_secrets[k], &why))
-            conf_report_add(rep, true, c, (int)k, "%s: %s", path, why);
+        if (!conf_read_secret(path, &c->conf_secrets[k], why, sizeof(why)))
+            conf_report_add(rep, true, c, (int)k, "%s", why);
     }
 }
 
-/* conf_load - defaults, then the file, then the checks; NULL on any error */
-conf *conf_load(const char *path, conf_report *rep)
+/* conf_build - defaults, then the file, then the checks; NULL on errors unless keep */
+static conf *conf_build(const char *path, conf_report *rep, bool keep)
 {
     struct conf_parse p;
     conf_report local;
@@ -574,7 +559,7 @@ conf *conf_load(const char *path, conf_report *rep)
     for (size_t i = 0; i < sizeof(conf_sections) / sizeof(conf_sections[0]); i++)
         if (conf_sections[i].check)
             conf_sections[i].check(c, rep);
-    if (rep->errors == errors_before)
+    if (rep->errors == errors_before || keep)
         goto out;
 fail:
     conf_unref(c);
@@ -583,6 +568,18 @@ out:
     if (rep == &local)
         conf_report_free(&local);
     return c;
+}
+
+/* conf_load - defaults, then the file, then the checks; NULL on any error */
+conf *conf_load(const char *path, conf_report *rep)
+{
+    return conf_build(path, rep, false);
+}
+
+/* conf_read - as conf_load, but a file that could be read comes back even with errors */
+conf *conf_read(const char *path, conf_report *rep)
+{
+    return conf_build(path, rep, true);
 }
 
 void conf_ref(conf *c)

@@ -15,8 +15,14 @@
  *
  *	Unknown sections and keys, bad values and syntax errors are reported
  *	as "file:line: problem" in a conf_report; conf_load returns NULL when
- *	there was any error. A secret lives in a file named by a *_file key;
- *	the file is read at load time and refused when world-readable.
+ *	there was any error (conf_read returns the configuration all the
+ *	same, for sendgatectl check-config to go on checking what the keys
+ *	name). The file is read whole, at most INIFILE_MAX bytes of a
+ *	regular file (lib/inifile.h, lib/rfile.h).
+ *
+ *	A secret lives in a file named by a *_file key; the file is read at
+ *	load time under conf_secret_policy: a regular file of at most 4096
+ *	bytes that others cannot read, holding one line.
  *
  *	The object is reference counted so a daemon can swap in a reloaded
  *	configuration while connections still use the old one.
@@ -28,6 +34,7 @@
 #include <stddef.h>
 
 #include "lib/buf.h"
+#include "lib/rfile.h"
 
 enum conf_type {
     CT_STR,
@@ -153,8 +160,11 @@ typedef struct conf_report {
 
 conf *conf_defaults(conf_report *rep);
 conf *conf_load(const char *path, conf_report *rep);
+conf *conf_read(const char *path, conf_report *rep);
 void conf_ref(conf *c);
 void conf_unref(conf *c);
+
+extern const rfile_policy conf_secret_policy;
 
 const char *conf_secret(const conf *c, enum conf_key k);
 const char *conf_token(const conf *c, enum conf_key inline_key, enum conf_key file_key);

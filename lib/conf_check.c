@@ -6,8 +6,9 @@
  * was set, and return false when they found an error. Each component keeps
  * its section's function here so check-config sees every rule.
  */
-#include <pwd.h>
 #include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "lib/addr.h"
 #include "lib/conf.h"
 #include "lib/domain.h"
+#include "lib/rfile.h"
 #include "trackd/clientip.h"
 #include "policyd/netlist.h"
 
@@ -159,6 +161,7 @@ bool conf_check_refresh(const conf *c, conf_report *r)
 {
     const struct conf_refresh *f = &c->refresh;
     int errors = r ? r->errors : 0;
+    char why[PATH_MAX + 256];
 
     if (f->interval < 10)
         conf_report_add(r, true, c, CK_refresh_interval, "must be at least 10s");
@@ -175,6 +178,8 @@ bool conf_check_refresh(const conf *c, conf_report *r)
         conf_report_add(r, true, c, CK_refresh_max_response_size, "must be at least 64k");
     if (*f->ca_file && access(f->ca_file, R_OK) != 0)
         conf_report_add(r, true, c, CK_refresh_ca_file, "cannot read %s", f->ca_file);
+    else if (*f->ca_file && !rfile_check_kind(f->ca_file, S_IFREG, "CA file", why, sizeof(why)))
+        conf_report_add(r, true, c, CK_refresh_ca_file, "%s", why);
     if (strpbrk(f->user_agent, "\r\n"))
         conf_report_add(r, true, c, CK_refresh_user_agent, "must be one line");
     return !r || r->errors == errors;

@@ -11,14 +11,17 @@
 #include "lib/inifile.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/rfile.h"
+
 struct inifile {
-    FILE *fp;
+    char *text; /* the whole file (rfile_read) */
+    size_t len, pos;
     const char *path;
     conf_report *rep;
     inifile_fn fn;
@@ -136,27 +139,29 @@ static bool inifile_shape(struct inifile *p, char *line, size_t n, int num, char
     return inifile_key_line(p, s);
 }
 
-/* inifile_reader - fgets-alike that counts lines and checks their shape */
+/* inifile_reader - fgets-alike over the file's text: counts lines and checks their shape */
 static char *inifile_reader(char *str, int num, void *stream)
 {
     struct inifile *p = stream;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, p->fp);
+    char *line = p->text + p->pos, *nl, saved;
+    size_t n;
 
-    if (n < 0) {
-        free(line);
+    if (p->pos >= p->len)
         return NULL;
-    }
+    nl = memchr(line, '\n', p->len - p->pos);
+    n = nl ? (size_t)(nl - line) + 1 : p->len - p->pos;
+    p->pos += n;
     p->line++;
+    saved = line[n]; /* the line's shape checks read a string: end it here for them */
+    line[n] = '\0';
     str[0] = '\0';
-    if (!inifile_shape(p, line, (size_t)n, num, str))
+    if (!inifile_shape(p, line, n, num, str))
         strcpy(str, "\n"); /* reported: libinih sees an empty line */
     else if (str[0] == '\0') {
-        memcpy(str, line, (size_t)n);
+        memcpy(str, line, n);
         str[n] = '\0';
     }
-    free(line);
+    line[n] = saved;
     return str;
 }
 
@@ -170,12 +175,14 @@ static int inifile_handler(void *user, const char *section, const char *name, co
     return 1;
 }
 
-/* inifile_parse_sections - false when the file cannot be read; problems go to rep */
-bool inifile_parse_sections(const char *path, inifile_fn fn, inifile_section_fn section_fn,
-                            void *user, conf_report *rep)
+/* inifile_parse_file - at most max bytes of path; false when it cannot be read; problems to rep */
+bool inifile_parse_file(const char *path, const char *what, size_t max, inifile_fn fn,
+                        inifile_section_fn section_fn, void *user, conf_report *rep)
 {
+    rfile_policy policy = {what, max, 0, false};
     struct inifile p;
     int errors = rep->errors, rc;
+    char err[PATH_MAX + 512];
 
     memset(&p, 0, sizeof(p));
     p.path = path;
@@ -183,15 +190,22 @@ bool inifile_parse_sections(const char *path, inifile_fn fn, inifile_section_fn 
     p.fn = fn;
     p.section_fn = section_fn;
     p.user = user;
-    if ((p.fp = fopen(path, "re")) == NULL) {
-        conf_report_at(rep, true, path, 0, "cannot open: %s", strerror(errno));
+    if ((p.text = rfile_read(path, &policy, &p.len, err, sizeof(err))) == NULL) {
+        conf_report_at(rep, true, NULL, 0, "%s", err);
         return false;
     }
     rc = ini_parse_stream(inifile_reader, &p, inifile_handler, &p);
-    fclose(p.fp);
+    rfile_free(p.text, p.len);
     if (rc > 0 && rep->errors == errors)
         conf_report_at(rep, true, path, rc, "syntax error");
     return true;
+}
+
+/* inifile_parse_sections - as inifile_parse_file, at most INIFILE_MAX bytes */
+bool inifile_parse_sections(const char *path, inifile_fn fn, inifile_section_fn section_fn,
+                            void *user, conf_report *rep)
+{
+    return inifile_parse_file(path, "configuration file", INIFILE_MAX, fn, section_fn, user, rep);
 }
 
 /* inifile_parse - as inifile_parse_sections, without the section callback */

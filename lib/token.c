@@ -22,10 +22,9 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#define TOKEN_HDR_LEN  3 /* version, key id, purpose */
-#define TOKEN_BIN_MAX  (TOKEN_TEXT_MAX * 3 / 4)
-#define TOKEN_MIN_BIN  (TOKEN_HDR_LEN + 2 + 3 + TOKEN_MAC_LEN)
-#define TOKEN_FILE_MAX 4096
+#define TOKEN_HDR_LEN 3 /* version, key id, purpose */
+#define TOKEN_BIN_MAX (TOKEN_TEXT_MAX * 3 / 4)
+#define TOKEN_MIN_BIN (TOKEN_HDR_LEN + 2 + 3 + TOKEN_MAC_LEN)
 
 struct token_key {
     unsigned id;
@@ -529,52 +528,29 @@ static bool token_parse_keyline(char *line, unsigned *id, unsigned char *sec, si
     return true;
 }
 
-/* token_read_keyfile - the file's bytes into text, refusing unsafe permissions */
-static bool token_read_keyfile(const char *path, char *text, size_t max, char *err, size_t errlen)
-{
-    struct stat st;
-    ssize_t r;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return false;
-    }
-    if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
-        snprintf(err, errlen, "%s: mode %03o lets others read or change the key; chmod 600", path,
-                 (unsigned)(st.st_mode & 0777));
-        close(fd);
-        return false;
-    }
-    r = read(fd, text, max - 1);
-    close(fd);
-    if (r < 0 || (size_t)r >= max - 1) {
-        snprintf(err, errlen, "%s: %s", path, r < 0 ? strerror(errno) : "too large for a key");
-        return false;
-    }
-    text[r] = '\0';
-    return true;
-}
+/* key files: a regular file, never through a symbolic link, that only owner and group may read */
+const rfile_policy token_keyfile_policy = {"token key file", TOKEN_FILE_MAX,
+                                           S_IROTH | S_IWOTH | S_IWGRP, true};
 
 /* token_keys_add_file - load one key file (see token.h for the format) */
 bool token_keys_add_file(token_keys *k, const char *path, char *err, size_t errlen)
 {
-    char text[TOKEN_FILE_MAX], *line, *save = NULL;
+    char *text, *line, *save = NULL;
     unsigned char sec[TOKEN_KEY_MAX];
     const char *why = "no key line";
     unsigned id = 0;
-    size_t slen = 0;
+    size_t slen = 0, len;
     int found = 0;
     bool ok = false;
 
-    if (!token_read_keyfile(path, text, sizeof(text), err, errlen))
+    if ((text = rfile_read(path, &token_keyfile_policy, &len, err, errlen)) == NULL)
         return false;
-    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (memchr(text, '\0', len)) { /* strtok_r would see a shorter file */
+        why = "NUL bytes in the file";
+        found = 2;
+    }
+    for (line = strtok_r(text, "\n", &save); line && found < 2;
+         line = strtok_r(NULL, "\n", &save)) {
         line += strspn(line, " \t\r");
         if (*line == '\0' || *line == '#')
             continue;
@@ -582,11 +558,12 @@ bool token_keys_add_file(token_keys *k, const char *path, char *err, size_t errl
             if (found > 1)
                 why = "more than one key line (one key per file)";
             found = 2;
-            break;
         }
     }
     if (found != 1)
-        snprintf(err, errlen, "%s: %s", path, why);
+        snprintf(err, errlen,
+                 "%s: %s; fix: one line 'ID SECRET' (sendgatectl token genkey writes one)", path,
+                 why);
     else if (token_keys_add(k, id, sec, slen, err, errlen))
         ok = true;
     else {
@@ -594,7 +571,7 @@ bool token_keys_add_file(token_keys *k, const char *path, char *err, size_t errl
         snprintf(e2, sizeof(e2), "%s", err);
         snprintf(err, errlen, "%s: %s", path, e2);
     }
-    OPENSSL_cleanse(text, sizeof(text));
+    rfile_free(text, len);
     OPENSSL_cleanse(sec, sizeof(sec));
     return ok;
 }

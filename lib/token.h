@@ -37,9 +37,13 @@
  *	file's key signs, every key verifies (rotation). A key file holds one
  *	line "ID SECRET" (# comments and blank lines allowed): ID 1..255,
  *	SECRET at least 32 bytes written as hex, or as base64/base64url
- *	(padding optional) when it is not pure hex. A file readable by
- *	others, or writable by group or others, is refused, as are two keys
- *	with the same id.
+ *	(padding optional) when it is not pure hex. The file is read under
+ *	token_keyfile_policy (lib/rfile.h): a regular file of at most
+ *	TOKEN_FILE_MAX bytes, opened without following a symbolic link,
+ *	refused when others may read, change or execute it or the group may
+ *	change it; two keys with the same id are refused too. sendgatectl
+ *	check-config loads the files with token_keys_add_file, as the
+ *	daemons do.
  *
  * THREADS
  *	token_keys is read-only after loading; token_make and token_verify
@@ -56,6 +60,7 @@
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/domain.h"
+#include "lib/rfile.h"
 
 #define TOKEN_VERSION    1
 #define TOKEN_MSGREF_MAX 128  /* message reference, with its NUL */
@@ -64,6 +69,7 @@
 #define TOKEN_MAC_LEN    16   /* HMAC-SHA256 truncated to 128 bits */
 #define TOKEN_KEY_MIN    32   /* secret bytes, at least */
 #define TOKEN_KEY_MAX    128  /* secret bytes, at most */
+#define TOKEN_FILE_MAX   4096 /* bytes in a key file, at most */
 
 /* purposes; 0 = any (token_verify only) */
 enum token_purpose { TOKEN_ANY = 0, TOKEN_CLICK = 1, TOKEN_OPEN = 2, TOKEN_UNSUB = 3 };
@@ -91,6 +97,8 @@ typedef struct token_claims {
     char rcpt[ADDR_MAX];           /* recipient; "" when the message had several */
     char url[TOKEN_URL_MAX + 1];   /* click: the original URL as opaque bytes; else "" */
 } token_claims;
+
+extern const rfile_policy token_keyfile_policy;
 
 token_keys *token_keys_new(void);
 bool token_keys_add(token_keys *k, unsigned id, const void *secret, size_t len, char *err,

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/rfile.h"
+
 /* daemon_close_inherited - descriptors above stderr belong to whoever started us */
 void daemon_close_inherited(void)
 {
@@ -95,6 +97,8 @@ bool daemon_pidfile_write(const char *path, char *err, size_t errlen)
     long old = 0;
     mode_t um;
 
+    if (!rfile_check_kind(path, S_IFREG, "pid file", err, errlen)) /* a FIFO would hang fopen */
+        return false;
     if ((f = fopen(path, "r")) != NULL) {
         if (fscanf(f, "%ld", &old) == 1 && old > 1 && old != getpid() && kill((pid_t)old, 0) == 0) {
             fclose(f);
@@ -116,10 +120,12 @@ bool daemon_pidfile_write(const char *path, char *err, size_t errlen)
 /* daemon_pidfile_remove - only when it still names us */
 void daemon_pidfile_remove(const char *path)
 {
-    FILE *f = fopen(path, "r");
+    char err[256];
     long pid = 0;
+    FILE *f;
 
-    if (f == NULL)
+    if (!rfile_check_kind(path, S_IFREG, "pid file", err, sizeof(err)) ||
+        (f = fopen(path, "r")) == NULL)
         return;
     if (fscanf(f, "%ld", &pid) == 1 && pid == getpid())
         unlink(path);

@@ -537,7 +537,8 @@ static_domains *static_parse(const char *path, int64_t now, conf_report *rep)
     p.rep = rep;
     p.path = path;
     p.now = now;
-    if (!inifile_parse_sections(path, static_handler, start_section, &p, rep) ||
+    if (!inifile_parse_file(path, "static domains file", STATIC_FILE_MAX, static_handler,
+                            start_section, &p, rep) ||
         rep->errors != errors) {
         static_free(p.s);
         return NULL;

@@ -24,7 +24,8 @@
  *	          * -> catchall@example.org unverified  flags: inactive, unverified
  *	forward_dns_verified = yes    the MX, DKIM, SPF and DMARC checks all passed
  *
- * Any error (file:line) refuses the whole file: nothing is written.
+ * Any error (file:line) refuses the whole file: nothing is written. The
+ * file is a regular file of at most STATIC_FILE_MAX bytes (lib/rfile.h).
  */
 #ifndef SG_PROVIDERS_STATIC_H
 #define SG_PROVIDERS_STATIC_H
@@ -33,6 +34,8 @@
 
 #include "cache/cache.h"
 #include "lib/conf.h"
+
+#define STATIC_FILE_MAX (16 * 1024 * 1024) /* bytes: some 150,000 domains */
 
 typedef struct static_domains static_domains;
 

@@ -121,7 +121,8 @@ except subprocess.TimeoutExpired:
     rc = -1
 bad.proc = None
 t.is_(rc, 78, "a world-readable token key file: start refused (EX_CONFIG)")
-t.like(bad.logtext(), "chmod 600", "the log says why")
+t.like(bad.logtext(), "k1.key has mode 0644: others may read it", "the log says why")
+t.like(bad.logtext(), "fix: chmod 0640 ", "and how to fix it")
 
 # HTTPS without a proxy, and privacy = drop
 tls = Trackd(t, start=False, trackd={"privacy": "drop"})

@@ -3,9 +3,9 @@
 # `sendgatectl check-config` warns, with the key, the file and line and the
 # fix, about the traps of milter and policy deployments (a socket outside
 # Postfix's chroot, a socket directory or socket the postfix user cannot
-# use, key and secret files others may read or replace or the daemons'
-# user cannot read, a cache a root command left unwritable) and is quiet
-# about a correct set-up; `sendgatectl status` shows each provider's
+# use, secret files others may replace or the daemons' user cannot read, a
+# cache a root command left unwritable), fails on key files the daemons
+# refuse (exit 78), and is quiet about a correct set-up; `sendgatectl status` shows each provider's
 # refresh state and whether each daemon answers its own protocol (milter
 # option negotiation, a policy request, a socketmap lookup, GET /healthz),
 # with exit status 69 when one does not.
@@ -90,8 +90,9 @@ badconf = write_conf(os.path.join(bad, "sendgate.conf"), {
     "tracking": {"key_files": "%s, %s, %s" % (keyfile, key2, key3)},
 })
 rc, out = check(badconf)
-t.is_(rc, 0, "check-config: warnings only, exit status 0")
-t.like(out, "configuration OK (with warnings)", "check-config says there are warnings")
+t.is_(rc, 78, "check-config: key files the daemons refuse are errors, exit status 78")
+t.like(out, "%s: 2 errors: the daemons would refuse this configuration" % badconf,
+       "check-config says how many errors")
 w = warnings_for(out, "policyd.policy_socket")
 t.ok(any("user postfix cannot search directory %s" % sockdir in l and "0700" in l for l in w),
      "a socket directory postfix cannot search is named, with owner and mode")
@@ -103,11 +104,13 @@ t.ok(any("outside Postfix's queue directory %s" % spool in l and "chroot" in l a
      "a socket outside the chrooted queue directory, with the path to use instead")
 t.ok(any("user nobody cannot write into directory %s" % bad in l and "fix: chown nobody:nogroup %s" % bad in l
          for l in w), "the daemons' user must be able to create the socket: chown named")
+e = [l for l in out.splitlines() if l.startswith(badconf + ":13: tracking.key_files: ")]
+t.ok(any(keyfile + " has mode 0644: others may read it" in l and
+         "fix: chmod 0640 " + keyfile in l for l in e),
+     "a key file others may read: an error at the key's line, chmod 0640")
+t.ok(any(key2 + " has mode 0660: the group may change it" in l and "fix: chmod 0640 " + key2 in l
+         for l in e), "a key file the group may replace: an error, chmod 0640")
 w = warnings_for(out, "tracking.key_files")
-t.ok(any(keyfile in l and "readable by others" in l and "chmod o-rwx" in l for l in w),
-     "a key file others may read: refused by the daemons, chmod o-rwx")
-t.ok(any(key2 in l and "replaced by group or others" in l and "chmod go-w" in l for l in w),
-     "a key file the group may replace: chmod go-w")
 t.ok(any(key3 in l and "user nobody cannot read it" in l and
          "chgrp nogroup %s && chmod g+r %s" % (key3, key3) in l for l in w),
      "a key file the daemons' user cannot read: chgrp and chmod g+r")

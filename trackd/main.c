@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -35,8 +36,10 @@
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
+#include "lib/rfile.h"
 #include "trackd/evlog.h"
 #include "trackd/httpd.h"
+#include "trackd/tlsfile.h"
 #include "trackd/trackreq.h"
 #include "trackd/trackstats.h"
 
@@ -44,7 +47,6 @@
 #define TRACKD_CONF    SG_CONFDIR "/sendgate.conf"
 #define TRACKD_BACKLOG 4096 /* a burst waits here; accepted at once, see httpd.h */
 #define TRACKD_GRACE   5
-#define TRACKD_PEM_MAX (1 << 20)
 
 struct trackd_opts {
     const char *conf_path;
@@ -126,42 +128,6 @@ static int trackd_listen(const char *spec, char *err, size_t errlen)
         return -1;
     endpoint_set_nodelay(fd);
     return fd;
-}
-
-/* trackd_read_pem - a PEM file; the key refused when others may read it */
-static char *trackd_read_pem(const char *path, bool secret, char *err, size_t errlen)
-{
-    struct stat st;
-    char *data = NULL;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (secret && (st.st_mode & (S_IROTH | S_IWOTH))) {
-        snprintf(err, errlen, "%s: readable by others (mode %03o); chmod 600", path,
-                 (unsigned)(st.st_mode & 0777));
-        goto out;
-    }
-    if (st.st_size <= 0 || st.st_size > TRACKD_PEM_MAX ||
-        !(data = malloc((size_t)st.st_size + 1))) {
-        snprintf(err, errlen, "%s: empty or too large", path);
-        goto out;
-    }
-    n = read(fd, data, (size_t)st.st_size);
-    if (n != st.st_size) {
-        snprintf(err, errlen, "%s: short read", path);
-        free(data);
-        data = NULL;
-        goto out;
-    }
-    data[n] = '\0';
-out:
-    if (fd >= 0)
-        close(fd);
-    return data;
 }
 
 /*
@@ -249,10 +215,15 @@ static bool trackd_daemonize(void)
 /* trackd_write_pid - the pid file, if configured */
 static void trackd_write_pid(const char *path)
 {
+    char err[PATH_MAX + 256];
     FILE *fp;
 
     if (*path == '\0')
         return;
+    if (!rfile_check_kind(path, S_IFREG, "pid file", err, sizeof(err))) { /* a FIFO would hang */
+        log_warn("%s", err);
+        return;
+    }
     if ((fp = fopen(path, "w")) == NULL) {
         log_warn("pid file %s: %s", path, strerror(errno));
         return;
@@ -386,8 +357,8 @@ static void trackd_fd_limit(httpd_opts *ho)
     ho->max_connections = fit;
 }
 
-/* trackd_httpd_opts - the server settings of the configuration (TLS files read here) */
-static bool trackd_httpd_opts(const conf *c, httpd_opts *ho)
+/* trackd_httpd_opts - the server settings of the configuration (TLS files read into tls) */
+static bool trackd_httpd_opts(const conf *c, httpd_opts *ho, tlsfile *tls)
 {
     const struct conf_trackd *t = &c->trackd;
     char err[512];
@@ -402,13 +373,12 @@ static bool trackd_httpd_opts(const conf *c, httpd_opts *ho)
     trackd_fd_limit(ho);
     ho->max_request = t->max_request_size;
     if (*t->tls_cert_file) {
-        if (!(ho->tls_cert_pem = trackd_read_pem(t->tls_cert_file, false, err, sizeof(err))) ||
-            !(ho->tls_key_pem = trackd_read_pem(t->tls_key_file, true, err, sizeof(err)))) {
+        if (tlsfile_load(t->tls_cert_file, t->tls_key_file, tls, err, sizeof(err)) != TLSFILE_OK) {
             log_err("%s", err);
-            free((char *)ho->tls_cert_pem);
-            ho->tls_cert_pem = NULL;
             return false;
         }
+        ho->tls_cert_pem = tls->cert;
+        ho->tls_key_pem = tls->key;
     }
     return true;
 }
@@ -431,6 +401,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     trackstats *ts = NULL;
     tmetrics metrics;
     httpd_opts ho;
+    tlsfile tls = {NULL, NULL, 0, 0};
     char err[512];
     int fd, rc = EX_SOFTWARE;
 
@@ -445,7 +416,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     if ((fd = trackd_listen(cfg->trackd.listen, err, sizeof(err))) < 0) {
         log_err("%s", err);
         rc = EX_UNAVAILABLE;
-    } else if (!trackd_httpd_opts(cfg, &ho))
+    } else if (!trackd_httpd_opts(cfg, &ho, &tls))
         rc = EX_CONFIG;
     else if (!o->foreground && !trackd_daemonize()) {
         log_err("cannot detach: %s", strerror(errno));
@@ -475,8 +446,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     pthread_mutex_destroy(&env.unsub_mu);
     if (*cfg->trackd.pid_file && env.cache)
         unlink(cfg->trackd.pid_file);
-    free((char *)ho.tls_cert_pem);
-    free((char *)ho.tls_key_pem);
+    tlsfile_free(&tls);
     conf_unref(cfg);
     return rc;
 }

@@ -7,8 +7,8 @@ CORE_SRCS += lib/token.c trackd/clientip.c trackd/redirect.c trackd/botlabel.c \
              trackd/tmetrics.c trackd/revoke.c trackd/trackreq.c trackd/connguard.c
 CORE_PKGS += libcrypto
 PROGS += sendgate-trackd
-sendgate-trackd_SRCS := trackd/main.c trackd/httpd.c
-sendgate-trackd_PKGS := libmicrohttpd
+sendgate-trackd_SRCS := trackd/main.c trackd/httpd.c trackd/tlsfile.c
+sendgate-trackd_PKGS := libmicrohttpd gnutls
 UNIT_TESTS += t/unit/test_token.c t/unit/test_trackd_parts.c t/unit/test_trackd_req.c \
               t/unit/test_connguard.c
 # test tools (built into $(BUILD)/<variant>/t/tools, never installed)

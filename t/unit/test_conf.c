@@ -5,8 +5,11 @@
  * accepts what the documentation promises and refuses the rest with
  * "file:line: section.key = value: reason"; unknown sections and keys,
  * duplicates, over-long lines, control characters and stray text are
- * reported where they are; secrets come from files that others cannot
- * read; show-config prints values that load back to the same values; a
+ * reported where they are; the file itself, and every file read at
+ * start, is read by rfile_read: a regular file within its size limit
+ * (never /dev/zero, a FIFO or a directory), with the policy's modes and
+ * links refused and the fix named; secrets come from files that others
+ * cannot read; show-config prints values that load back to the same values; a
  * configuration lives as long as its last reference.
  */
 #include <stdlib.h>
@@ -15,6 +18,8 @@
 #include <unistd.h>
 
 #include "lib/conf.h"
+#include "lib/inifile.h"
+#include "lib/rfile.h"
 #include "t/lib/tap.h"
 
 static char dir[] = "/tmp/sgtest-conf.XXXXXX";
@@ -393,6 +398,187 @@ static void test_structure(void)
            "every problem is reported, not just the first");
 }
 
+/* rd - rfile_read of name in the test directory under p; the error in err */
+static char rd_err[1024];
+static char *rd(const char *name, const rfile_policy *p, size_t *len)
+{
+    char full[400];
+
+    if (name[0] == '/')
+        snprintf(full, sizeof(full), "%s", name);
+    else
+        snprintf(full, sizeof(full), "%s/%s", dir, name);
+    rd_err[0] = '\0';
+    return rfile_read(full, p, len, rd_err, sizeof(rd_err));
+}
+
+/* test_rfile - the size-limited reader every start-up file goes through */
+static void test_rfile(void)
+{
+    rfile_policy small = {"test file", 16, 0, false};
+    rfile_policy keyish = {"key file", 4096, 0026, true};
+    char fifo[400], link[400], target[400];
+    size_t len = 99;
+    char *t;
+
+    write_file("sixteen", "0123456789abcdef", 0600);
+    t = rd("sixteen", &small, &len);
+    tap_ok(t && len == 16 && strcmp(t, "0123456789abcdef") == 0, "exactly max bytes are read");
+    rfile_free(t, len);
+    write_file("seventeen", "0123456789abcdefX", 0600);
+    t = rd("seventeen", &small, &len);
+    tap_ok(t == NULL && strstr(rd_err, "is 17 bytes, over the 16-byte limit for the test file") &&
+                   strstr(rd_err, "; fix: "),
+           "max + 1 bytes are refused: %s", rd_err);
+    t = rd("/dev/zero", &small, &len);
+    tap_ok(t == NULL && strstr(rd_err, "/dev/zero is a character device, not a regular file"),
+           "/dev/zero is refused before reading: %s", rd_err);
+    t = rd("/dev/urandom", &small, &len);
+    tap_ok(t == NULL && strstr(rd_err, "/dev/urandom is a character device"),
+           "/dev/urandom likewise: %s", rd_err);
+    t = rd("/dev/null", &small, &len);
+    tap_ok(t && len == 0 && *t == '\0', "/dev/null reads as an empty file");
+    rfile_free(t, len);
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    mkfifo(fifo, 0600);
+    t = rd("fifo", &small, &len); /* without O_NONBLOCK this would wait for a writer forever */
+    tap_ok(t == NULL && strstr(rd_err, "is a FIFO, not a regular file"),
+           "a FIFO is refused without waiting: %s", rd_err);
+    t = rd(dir, &small, &len);
+    tap_ok(t == NULL && strstr(rd_err, "is a directory, not a regular file"),
+           "a directory is refused: %s", rd_err);
+    t = rd("missing", &small, &len);
+    tap_ok(t == NULL && strstr(rd_err, "missing: cannot open: No such file or directory; fix: "),
+           "a missing file, with the fix: %s", rd_err);
+    {
+        FILE *f;
+        snprintf(target, sizeof(target), "%s/nuls", dir);
+        f = fopen(target, "w");
+        fwrite("a\0b\0c", 1, 5, f);
+        fclose(f);
+        t = rd("nuls", &small, &len);
+        tap_ok(t && len == 5 && memcmp(t, "a\0b\0c", 6) == 0,
+               "NUL bytes are kept, and len says where the text ends");
+        rfile_free(t, len);
+    }
+
+    /* modes and links: the policy decides, for root as for anybody */
+    write_file("key", "1 secret\n", 0644);
+    t = rd("key", &keyish, &len);
+    tap_ok(t == NULL && strstr(rd_err, "has mode 0644: others may read it") &&
+                   strstr(rd_err, "fix: chmod 0640 "),
+           "0644 refused, fix chmod 0640: %s", rd_err);
+    write_file("key", "1 secret\n", 0660);
+    t = rd("key", &keyish, &len);
+    tap_ok(t == NULL && strstr(rd_err, "has mode 0660: the group may change it") &&
+                   strstr(rd_err, "fix: chmod 0640 "),
+           "0660 refused, fix chmod 0640: %s", rd_err);
+    write_file("key", "1 secret\n", 0602);
+    t = rd("key", &keyish, &len);
+    tap_ok(t == NULL && strstr(rd_err, "has mode 0602: others may change it") &&
+                   strstr(rd_err, "fix: chmod 0600 "),
+           "0602 refused, fix chmod 0600: %s", rd_err);
+    write_file("key", "1 secret\n", 0640);
+    t = rd("key", &keyish, &len);
+    tap_ok(t && len == 9, "0640 is read: %s", rd_err);
+    rfile_free(t, len);
+    snprintf(link, sizeof(link), "%s/key.link", dir);
+    snprintf(target, sizeof(target), "%s/key", dir);
+    unlink(link);
+    tap_ok(symlink(target, link) == 0, "a symbolic link to the key");
+    t = rd("key.link", &keyish, &len);
+    tap_ok(t == NULL && strstr(rd_err, "key.link is a symbolic link") &&
+                   strstr(rd_err, "fix: name ") && strstr(rd_err, target),
+           "nofollow: the link is refused, naming its target: %s", rd_err);
+    t = rd("key.link", &small, &len);
+    tap_ok(t && len == 9, "without nofollow the link is followed");
+    rfile_free(t, len);
+
+    /* paths the daemons create: absent or of the right kind */
+    tap_ok(rfile_check_kind(link, S_IFREG, "pid file", rd_err, sizeof(rd_err)),
+           "a regular file (through a link) is a pid file");
+    tap_ok(rfile_check_kind("/nonexistent/x.pid", S_IFREG, "pid file", rd_err, sizeof(rd_err)),
+           "nothing there yet is fine");
+    tap_ok(!rfile_check_kind(dir, S_IFREG, "pid file", rd_err, sizeof(rd_err)) &&
+                   strstr(rd_err, "is a directory, but the pid file must be a regular file"),
+           "a directory where a pid file goes: %s", rd_err);
+    tap_ok(!rfile_check_kind(fifo, S_IFDIR, "cache", rd_err, sizeof(rd_err)) &&
+                   strstr(rd_err, "is a FIFO, but the cache must be a directory"),
+           "a FIFO where a directory goes: %s", rd_err);
+    tap_ok(!rfile_check_kind(link, S_IFSOCK, "socket", rd_err, sizeof(rd_err)) &&
+                   strstr(rd_err, "is a symbolic link, but the socket must be a socket"),
+           "a socket path is not followed: %s", rd_err);
+}
+
+/* conf_from - conf_load of path; the report in rep */
+static conf *conf_from(const char *file)
+{
+    conf_report_free(&rep);
+    conf_report_init(&rep);
+    return conf_load(file, &rep);
+}
+
+/* test_conf_file - sendgate.conf itself: a bounded read of a regular file */
+static void test_conf_file(void)
+{
+    char fifo[400], big[400];
+    conf *c;
+    FILE *f;
+
+    c = conf_from("/dev/zero");
+    tap_ok(c == NULL && strstr(buf_cstr(&rep.text), "/dev/zero is a character device, not a "
+                                                    "regular file; fix: name the configuration "
+                                                    "file itself"),
+           "-c /dev/zero: refused at once: %s", rep_line());
+    c = conf_from("/dev/urandom");
+    tap_ok(c == NULL && strstr(buf_cstr(&rep.text), "/dev/urandom is a character device"),
+           "-c /dev/urandom: refused: %s", rep_line());
+    snprintf(fifo, sizeof(fifo), "%s/conf.fifo", dir);
+    mkfifo(fifo, 0600);
+    c = conf_from(fifo);
+    tap_ok(c == NULL && strstr(buf_cstr(&rep.text), "conf.fifo is a FIFO, not a regular file"),
+           "a FIFO: refused, not waited on: %s", rep_line());
+    c = conf_from(dir);
+    tap_ok(c == NULL && strstr(buf_cstr(&rep.text), "is a directory, not a regular file"),
+           "a directory: refused (it used to read as an empty file): %s", rep_line());
+    snprintf(big, sizeof(big), "%s/big.conf", dir);
+    f = fopen(big, "w");
+    for (int i = 0; i < INIFILE_MAX / 16 + 1; i++)
+        fputs("# filler line..\n", f);
+    fclose(f);
+    c = conf_from(big);
+    tap_ok(c == NULL && strstr(buf_cstr(&rep.text), "over the 1048576-byte limit for the "
+                                                    "configuration file"),
+           "a file over INIFILE_MAX: refused: %s", rep_line());
+    {
+        bool cut = truncate(big, INIFILE_MAX) == 0;
+        c = conf_from(big);
+        tap_ok(cut && c != NULL, "a file of exactly INIFILE_MAX bytes of comments loads: %s",
+               rep_line());
+    }
+    conf_unref(c);
+    c = conf_from("/dev/null");
+    tap_ok(c != NULL && c->conf_file && conf_key_line(c, CK_general_user) == 0,
+           "-c /dev/null: the embedded defaults");
+    conf_unref(c);
+
+    /* conf_read keeps what it could read, for check-config */
+    conf_report_free(&rep);
+    conf_report_init(&rep);
+    snprintf(path, sizeof(path), "%s",
+             write_file("half.conf", "[general]\nlog_level = bogus\n[tracking]\nkey_files = /k\n",
+                        0640));
+    c = conf_read(path, &rep);
+    tap_ok(c && rep.errors == 1 && c->tracking.key_files.n == 1 &&
+                   conf_key_line(c, CK_tracking_key_files) == 4,
+           "conf_read: the configuration with its error, key_files at line 4: %s", rep_line());
+    conf_unref(c);
+    conf_report_free(&rep);
+    conf_report_init(&rep);
+    tap_ok(conf_read("/dev/zero", &rep) == NULL && rep.errors == 1,
+           "conf_read: NULL when the file cannot be read");
+}
+
 /* test_nul - a NUL byte cannot be written with fputs */
 static void test_nul(void)
 {
@@ -427,8 +613,9 @@ static void test_secrets(void)
 
     chmod(tok, 0644);
     tap_ok(refused(text, 2, "jetemail.api_token_file: "), "a world-readable secret is refused");
-    tap_ok(strstr(buf_cstr(&rep.text), "file is world-readable (chmod o-rwx it)"),
-           "with a clear message: %s", rep_line());
+    tap_ok(strstr(buf_cstr(&rep.text), "has mode 0644: others may read it") &&
+                   strstr(buf_cstr(&rep.text), "; fix: chmod 0640 "),
+           "with a clear message and the fix: %s", rep_line());
     write_file("jet.token", "", 0600);
     tap_ok(refused(text, 2, "file is empty"), "an empty secret file is refused");
     write_file("jet.token", "  \n\n", 0600);
@@ -441,6 +628,23 @@ static void test_secrets(void)
            "a relative secret path");
     snprintf(text, sizeof(text), "[jetemail]\napi_token_file = %s\n", dir);
     tap_ok(refused(text, 2, "not a regular file"), "a directory is not a secret file");
+    snprintf(tok, sizeof(tok), "%s/jet.fifo", dir);
+    mkfifo(tok, 0600);
+    snprintf(text, sizeof(text), "[jetemail]\napi_token_file = %s\n", tok);
+    tap_ok(refused(text, 2, "is a FIFO, not a regular file"),
+           "a FIFO is refused at once, not waited on");
+    tap_ok(refused("[jetemail]\napi_token_file = /dev/zero\n", 2,
+                   "/dev/zero is a character device, not a regular file"),
+           "/dev/zero is not a secret file");
+    {
+        char big[4200];
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        snprintf(tok, sizeof(tok), "%s", write_file("jet.token", big, 0600));
+        snprintf(text, sizeof(text), "[jetemail]\napi_token_file = %s\n", tok);
+        tap_ok(refused(text, 2, "over the 4096-byte limit for the API token file"),
+               "a secret file over 4096 bytes is refused");
+    }
 
     /* precedence: the file wins over an inline token; inline alone works */
     snprintf(tok, sizeof(tok), "%s", write_file("mt.token", "from-file\n", 0600));
@@ -597,6 +801,8 @@ int main(void)
     test_strings();
     test_structure();
     test_nul();
+    test_rfile();
+    test_conf_file();
     test_secrets();
     test_general_checks();
     test_roundtrip();

@@ -333,6 +333,24 @@ static void test_key_files(void)
     l.n = 0;
     k = token_keys_load(&l, errbuf, sizeof(errbuf));
     tap_ok(k == NULL, "no key files: refused (%s)", errbuf);
+    {
+        /* a NUL byte hides the rest of the file from a string parser: refused */
+        static const char nul[] = "# key\0\n7 000102030405060708090a0b0c0d0e0f101112131415161718"
+                                  "191a1b1c1d1e1f\n";
+        int fd;
+        snprintf(path, sizeof(path), "%s/nul.key", tmpdir);
+        unlink(path);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || write(fd, nul, sizeof(nul) - 1) != (ssize_t)(sizeof(nul) - 1))
+            abort();
+        close(fd);
+        v[0] = path;
+        l.n = 1;
+        k = token_keys_load(&l, errbuf, sizeof(errbuf));
+        tap_ok(k == NULL && strstr(errbuf, "NUL bytes in the file"), "NUL bytes refused: %s",
+               errbuf);
+        token_keys_free(k);
+    }
 
     snprintf(path, sizeof(path), "%s/gen", tmpdir);
     tap_ok(token_keyfile_write(path, 42, errbuf, sizeof(errbuf)), "genkey writes a key file");
