@@ -131,6 +131,9 @@ for name, text in corpus.items():
         t.diag(err)
         continue
     src, dst = email.message_from_bytes(raw), email.message_from_bytes(out)
+    if name in BROKEN:
+        t.like(err, "note=broken HTML: links rewritten up to a construct that never closes",
+               "%s: the log line says the HTML is broken" % name)
     t.is_(structure(dst), structure(src), "%s: same MIME structure" % name)
     if name.endswith("bare-lf"):
         t.ok(b"\r" not in out, "%s: delivered with the input's bare LF line endings" % name)
