@@ -8,6 +8,13 @@
  * one; a second pass over the output, with the added headers in place and
  * no marker header, adds no pixel and rewrites no link (unless the first
  * pass stripped opt-out markers, which only the marker header remembers).
+ *
+ * The HTML tokenizer (rw_html) on the body of a text/html input, taken as
+ * decoded HTML: the output ends with the input's bytes from the first
+ * construct that never closes, byte for byte, and the footer and pixel
+ * place lies before them; without any link rewritten the output is the
+ * input; run again over its own output it rewrites nothing, finds the
+ * break the same distance from the end and changes no byte.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +22,7 @@
 #include <string.h>
 
 #include "milter/rewrite/rewrite.h"
+#include "milter/rewrite/rw_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,6 +63,50 @@ static size_t longest_line(const unsigned char *p, size_t n)
     return best;
 }
 
+/* html_properties - rw_html's promises about broken HTML, on the body as is */
+static void html_properties(const rw_options *o, const unsigned char *in, size_t len)
+{
+    rw_stats st, st2;
+    rw_links l, l2;
+    rw_html_out h, h2;
+    buf out, out2;
+
+    memset(&st, 0, sizeof(st));
+    memset(&st2, 0, sizeof(st2));
+    buf_init(&out);
+    buf_init(&out2);
+    rw_links_init(&l, o, &st);
+    if (!rw_html(&l, in, len, &out, &h))
+        abort(); /* no allocation fails here short of the whole process */
+    if (h.break_at != (size_t)-1) {
+        size_t tail = len - h.break_at;
+        if (h.break_at > len || out.len < tail ||
+            memcmp(out.data + out.len - tail, in + h.break_at, tail) != 0)
+            abort(); /* a byte from the break on changed */
+        if (h.insert_at != (size_t)-1 && h.insert_at > out.len - tail)
+            abort(); /* the footer and pixel place inside the broken construct */
+    } else if (h.insert_at > out.len) {
+        abort();
+    }
+    if (h.changed != (st.links_rewritten + st.markers_stripped != 0) ||
+        (!h.changed && (out.len != len || (len && memcmp(out.data, in, len) != 0))))
+        abort(); /* changed but no link, or a byte changed without a link */
+    rw_links_init(&l2, o, &st2);
+    if (!rw_html(&l2, (const unsigned char *)(out.data ? out.data : ""), out.len, &out2, &h2))
+        abort();
+    if (st2.links_rewritten != 0 && st.markers_stripped == 0)
+        abort(); /* a link of our own rewritten again */
+    if (st.markers_stripped == 0 &&
+        ((h.break_at == (size_t)-1) != (h2.break_at == (size_t)-1) ||
+         (h.break_at != (size_t)-1 && len - h.break_at != out.len - h2.break_at) ||
+         out2.len != out.len || (out.len && memcmp(out2.data, out.data, out.len) != 0)))
+        abort(); /* the second pass sees another break, or changes a byte */
+    rw_links_free(&l);
+    rw_links_free(&l2);
+    buf_free(&out);
+    buf_free(&out2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const types[] = {
@@ -82,6 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.unsub_url = unsub;
     const unsigned char *body = data + 1;
     size = size - 1;
+    if (data[0] % 5 == 0) /* a text/html single part: the body is the HTML (encoded or not) */
+        html_properties(&o, body, size);
     if (rw_rewrite(h, n, body, size, &o, &r) == RW_MODIFIED) {
         const unsigned char *out = r.body_changed ? (const unsigned char *)r.body.data : body;
         size_t out_len = r.body_changed ? r.body.len : size;

@@ -2,10 +2,16 @@
 #
 # Every harness fuzz/<name>.c listed in FUZZERS is linked with the core
 # sources (compiled with -fsanitize=fuzzer-no-link,address,undefined) and
-# run for FUZZ_TIME seconds over a scratch copy of fuzz/corpus/<name>/, so
-# the committed seeds are never polluted. (gcc checks -Wformat-nonliteral in
-# the main build; clang is stricter about va_list helpers, so it is off here.) A crash, a sanitizer report or a
-# failed property stops the run with libFuzzer's reproducer file.
+# run for FUZZ_TIME seconds by scripts/fuzz-run over a scratch copy of
+# fuzz/corpus/<name>/, so the committed seeds are never polluted. (gcc checks
+# -Wformat-nonliteral in the main build; clang is stricter about va_list
+# helpers, so it is off here.) Each harness is built and run on its own, and
+# fails when it does not build, when libFuzzer exits non-zero (a crash, a
+# sanitizer report, a failed property, a harness that cannot start), when it
+# ran fewer than FUZZ_MIN_RUNS inputs, or when it left a crash-, leak-,
+# timeout- or oom- reproducer. Every harness runs even after one failed;
+# each prints a "fuzz-result:" line with its run count (t/80-fuzz.t reads
+# them) and `make fuzz` fails if any failed.
 #
 #   make fuzz                      every harness, 30 s each
 #   make fuzz FUZZ_TIME=600        longer
@@ -16,6 +22,7 @@ include mk/flags.mk
 CLANG ?= clang
 PKG_CONFIG ?= pkg-config
 FUZZ_TIME ?= 30
+FUZZ_MIN_RUNS ?= 1000
 FUZZ_DIR := $(BUILD)/fuzz
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := $(BASE_CFLAGS) -Wno-unknown-warning-option -Wno-format-nonliteral -g -O1 -fno-omit-frame-pointer \
@@ -25,16 +32,19 @@ CORE_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(CORE_SRCS))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_DIR)/bin/%,$(FUZZERS))
 
 .PHONY: run build
-run: build
-	@set -e; for b in $(FUZZ_BINS); do \
-	    n=$$(basename $$b); w=$(FUZZ_DIR)/work/$$n; rm -rf $$w; mkdir -p $$w/corpus; \
-	    if [ -d fuzz/corpus/$$n ]; then cp -r fuzz/corpus/$$n/. $$w/corpus/; fi; \
-	    echo "== $$n: $(FUZZ_TIME) s"; \
-	    (cd $$w && $(CURDIR)/$$b -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	        -max_len=65536 corpus) 2>&1 | grep -E "^(INFO: seed corpus|#[0-9]+ *DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)" || true; \
-	    if [ -n "$$(find $$w -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'leak-*' -o -maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*')" ]; then \
-	        echo "FAILED: $$n: reproducer in $$w"; exit 1; fi; \
-	done; echo "fuzz: every harness ran clean"
+run:
+	@echo "fuzz-harnesses: $(notdir $(FUZZ_BINS))"
+	@failed=""; for b in $(FUZZ_BINS); do \
+	    n=$${b##*/}; \
+	    if ! $(MAKE) -s -f mk/fuzz.mk $$b; then \
+	        echo "fuzz-result: $$n built=no exit=- runs=0 exec_per_sec=0 reproducers=0 verdict=FAILED"; \
+	        echo "FAILED: $$n: did not build"; failed="$$failed $$n"; continue; \
+	    fi; \
+	    scripts/fuzz-run $$b $(FUZZ_DIR)/work/$$n fuzz/corpus/$$n $(FUZZ_TIME) $(FUZZ_MIN_RUNS) || \
+	        failed="$$failed $$n"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi; \
+	echo "fuzz: every harness ran clean"
 
 build: $(FUZZ_BINS)
 

@@ -73,6 +73,29 @@ corpus = {
 }
 # bare LF input (a file written by a Unix tool): handled the same, delivered with LF
 corpus["html-qp-bare-lf"] = corpus["html-qp"].replace("\r\n", "\n")
+# broken HTML: a construct that never closes. The links before it are
+# rewritten; every decoded byte from it on is delivered as it came (the link
+# inside it included); the footer and pixel go before a </body> that comes
+# before the break, and nowhere when there is none.
+BROKEN = {  # name: (the HTML, the tail from the break on, footer and pixel expected)
+    "broken-comment-qp": HTML.replace("</body></html>\r\n", "") +
+    '<!-- never closed <a href="https://example.org/after">after</a>\r\n</body></html>\r\n',
+    "broken-quote-8bit": HTML.replace("</body></html>\r\n", "") +
+    '<img alt="it\'s <a href=\'https://example.org/after\'>after</a></body></html>\r\n',
+    "broken-after-body-base64": HTML + '<style>a{} <a href="https://example.org/after">\r\n',
+}
+BROKEN_TAIL = {name: html[html.index(tail):] for name, html, tail in (
+    ("broken-comment-qp", BROKEN["broken-comment-qp"], "<!-- never"),
+    ("broken-quote-8bit", BROKEN["broken-quote-8bit"], "<img alt="),
+    ("broken-after-body-base64", BROKEN["broken-after-body-base64"], "<style>a{} <a"))}
+BROKEN_PIXEL = {"broken-comment-qp": False, "broken-quote-8bit": False, "broken-after-body-base64": True}
+corpus["broken-comment-qp"] = (HDR + "Content-Type: text/html; charset=utf-8\r\n"
+                               "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + qp(BROKEN["broken-comment-qp"]))
+corpus["broken-quote-8bit"] = (HDR + "Content-Type: text/html; charset=utf-8\r\n"
+                               "Content-Transfer-Encoding: 8bit\r\n\r\n" + BROKEN["broken-quote-8bit"])
+corpus["broken-after-body-base64"] = (HDR + "Content-Type: text/html; charset=utf-8\r\n"
+                                      "Content-Transfer-Encoding: base64\r\n\r\n" +
+                                      b64(BROKEN["broken-after-body-base64"].encode()))
 
 
 def milter_bytes(path):
@@ -108,6 +131,9 @@ for name, text in corpus.items():
         t.diag(err)
         continue
     src, dst = email.message_from_bytes(raw), email.message_from_bytes(out)
+    if name in BROKEN:
+        t.like(err, "note=broken HTML: links rewritten up to a construct that never closes",
+               "%s: the log line says the HTML is broken" % name)
     t.is_(structure(dst), structure(src), "%s: same MIME structure" % name)
     if name.endswith("bare-lf"):
         t.ok(b"\r" not in out, "%s: delivered with the input's bare LF line endings" % name)
@@ -132,6 +158,13 @@ for name, text in corpus.items():
     for sp, dp in zip(html_parts(src), html_parts(dst)):
         before = sp.get_payload(decode=True).decode()
         after = dp.get_payload(decode=True).decode()
+        if name in BROKEN_TAIL:
+            t.ok(after.endswith(BROKEN_TAIL[name]) and "example.org/after" not in after[:-len(BROKEN_TAIL[name])],
+                 "%s: every decoded byte from the break on delivered as it came" % name)
+            placed = "/o/" in after[:-len(BROKEN_TAIL[name])] and "/u/" in after[:-len(BROKEN_TAIL[name])]
+            t.is_(placed, BROKEN_PIXEL[name], "%s: footer and pixel %s" % (
+                name, "before the </body> that precedes the break" if BROKEN_PIXEL[name] else "left out (no "
+                "</body> before the break)"))
         if dp.get("Content-Transfer-Encoding", "").lower() == "quoted-printable":
             enc = dp.get_payload(decode=False)
             t.ok(all(len(l) <= 76 for l in enc.splitlines()), "%s: QP lines within 76" % name)

@@ -84,7 +84,7 @@ t.ok(td.reload(), "SIGHUP without the old key")
 code, h, _ = td.curl(click, "-A", FIREFOX)
 t.is_((code, h.get("location")), (404, None), "a link of a removed key: 404")
 td.write_conf(["k2", "k1"])
-td.reload()
+t.ok(td.reload(), "SIGHUP with both keys again")
 
 # revocation: effective at once, without a restart
 r = td.ctl("token", "revoke", "MSG2", "--note", "abuse ticket 1")

@@ -8,10 +8,20 @@
  * inside <!-- --> is touched; Outlook conditional comments <!--[if mso]>
  * are comments too, so VML buttons in them keep their links: one
  * consistent rule, and Outlook still opens the link), CDATA, <!...> and
- * <?...>, the raw-text elements script, style, textarea, title and xmp,
- * quoted and unquoted attribute values, '>' inside quotes and tags over
- * several lines. Attribute names are only matched at attribute
- * boundaries, so data-href= or ?href= inside a value never count.
+ * <?...>, bogus comments (</ followed by no letter), the raw-text elements
+ * script, style, textarea, title, xmp, iframe, noembed and noframes, and
+ * plaintext (text to the end), quoted and unquoted attribute values, '>'
+ * inside quotes and tags over several lines. Attribute names are only
+ * matched at attribute boundaries, so data-href= or ?href= inside a value
+ * never count.
+ *
+ * Broken HTML: the first construct that never closes (a comment, CDATA,
+ * <!...>, <?...> or </...> without its end, a tag whose quote or '>' never
+ * comes, a raw-text element without its end tag, <plaintext>) runs to the
+ * end of the part for a browser, so the walk stops there: the links
+ * before it are rewritten, every byte from it on is copied as it is, and
+ * the footer and pixel only go before a </body> (else </html>) that comes
+ * before it, never at the end.
  */
 #include "milter/rewrite/rw_int.h"
 
@@ -740,16 +750,35 @@ static size_t find_close(const unsigned char *in, size_t len, size_t from, const
     return len;
 }
 
+/* the raw-text elements: a browser reads their content as text up to the end tag */
+static const char RAW_PLAINTEXT[] = "plaintext"; /* no end tag: text to the end */
+
 static const char *raw_text_name(const unsigned char *in, const tag *t)
 {
-    static const char *const raw[] = {"script", "style", "textarea", "title", "xmp"};
-    unsigned char c = t->name_len ? lower(in[t->name]) : 0;
-    if (c != 's' && c != 't' && c != 'x') /* every other tag, at one comparison */
+    const char *n;
+    switch (t->name_len) { /* one comparison for most tags */
+    case 3:
+        n = "xmp";
+        break;
+    case 5:
+        n = lower(in[t->name]) == 's' ? "style" : "title";
+        break;
+    case 6:
+        n = lower(in[t->name]) == 's' ? "script" : "iframe";
+        break;
+    case 7:
+        n = "noembed";
+        break;
+    case 8:
+        n = lower(in[t->name]) == 't' ? "textarea" : "noframes";
+        break;
+    case 9:
+        n = RAW_PLAINTEXT;
+        break;
+    default:
         return NULL;
-    for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
-        if (name_is(in, t->name, t->name_len, raw[i]))
-            return raw[i];
-    return NULL;
+    }
+    return name_is(in, t->name, t->name_len, n) ? n : NULL;
 }
 
 /* img_is_own_pixel - <img src> on an own host with an /o/ path */
@@ -841,31 +870,21 @@ static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *ou
     *changed = true;
 }
 
-static void mark_unterminated(size_t *at, size_t pos, bool cond)
-{
-    if (cond && pos < *at)
-        *at = pos;
-}
-
-bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed,
-             size_t *insert_at, bool *own_pixel)
+bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, rw_html_out *res)
 {
     size_t i = 0;
     size_t flushed = 0; /* in[0..flushed) is in out; the rest is copied when something changes */
     size_t last_body = (size_t)-1, last_html = (size_t)-1;
-    size_t unterminated_at = (size_t)-1; /* where a never-closed construct starts (out) */
+    size_t brk = (size_t)-1; /* the first construct that never closes (input offset) */
     buf url, nu;
     tag *t = malloc(sizeof(*t));
 
     if (!t)
         return false;
-    unsigned links0 = l->st->links_rewritten, markers0 = l->st->markers_stripped,
-             counted0 = l->counted;
-    size_t out0 = out->len;
     buf_init(&url);
     buf_init(&nu);
-    *changed = false;
-    *own_pixel = false;
+    res->changed = false;
+    res->own_pixel = false;
     buf_reserve(out, len + len / 4 + 256);
 /* the offset in out that input offset x will have */
 #define OUT_AT(x) (out->len + ((x)-flushed))
@@ -875,32 +894,42 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
             break;
         i = (size_t)(lt - in);
         size_t rest = len - i;
+        const unsigned char *e;
         if (rest >= 4 && memcmp(in + i, "<!--", 4) == 0) {
-            const unsigned char *e = memmem(in + i + 4, rest - 4, "-->", 3);
-            mark_unterminated(&unterminated_at, OUT_AT(i), !e);
-            i = e ? (size_t)(e - in) + 3 : len;
+            if (!(e = memmem(in + i + 4, rest - 4, "-->", 3)))
+                goto broken;
+            i = (size_t)(e - in) + 3;
             continue;
         }
         if (rest >= 9 && memcmp(in + i, "<![CDATA[", 9) == 0) {
-            const unsigned char *e = memmem(in + i + 9, rest - 9, "]]>", 3);
-            mark_unterminated(&unterminated_at, OUT_AT(i), !e);
-            i = e ? (size_t)(e - in) + 3 : len;
+            if (!(e = memmem(in + i + 9, rest - 9, "]]>", 3)))
+                goto broken;
+            i = (size_t)(e - in) + 3;
             continue;
         }
         if (rest >= 2 && (in[i + 1] == '!' || in[i + 1] == '?')) {
-            const unsigned char *e = memchr(in + i, '>', rest);
-            mark_unterminated(&unterminated_at, OUT_AT(i), !e);
-            i = e ? (size_t)(e - in) + 1 : len;
+            if (!(e = memchr(in + i, '>', rest)))
+                goto broken;
+            i = (size_t)(e - in) + 1;
             continue;
         }
-        bool starts_tag = rest >= 2 && (is_alpha(in[i + 1]) ||
-                                        (in[i + 1] == '/' && rest >= 3 && is_alpha(in[i + 2])));
-        if (!starts_tag || !parse_tag(in, len, i, t)) {
-            /* a tag that never closes runs to the end: nothing may follow it */
-            mark_unterminated(&unterminated_at, OUT_AT(i), starts_tag);
-            i++;
+        if (rest < 2 ||
+            !(is_alpha(in[i + 1]) || (in[i + 1] == '/' && rest >= 3 && is_alpha(in[i + 2])))) {
+            /* not a tag: "</" and something other than a letter is a bogus
+               comment up to the next '>' ("</>" is nothing; "</" at the very
+               end is text to a browser, but anything appended after it would
+               become a comment: a break too); any other '<' is text */
+            if (rest >= 2 && in[i + 1] == '/') {
+                if (!(e = memchr(in + i + 2, '>', rest - 2)))
+                    goto broken;
+                i = (size_t)(e - in) + 1;
+            } else {
+                i++;
+            }
             continue;
         }
+        if (!parse_tag(in, len, i, t))
+            goto broken; /* a quote or the '>' never comes: the tag runs to the end */
         if (t->closing) {
             if (name_is(in, t->name, t->name_len, "body"))
                 last_body = OUT_AT(i);
@@ -909,36 +938,35 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *c
             i = t->end;
             continue;
         }
-        if (l->o->click &&
-            (name_is(in, t->name, t->name_len, "a") || name_is(in, t->name, t->name_len, "area")))
-            link_tag(l, in, t, out, changed, &url, &nu, &flushed);
-        else if (name_is(in, t->name, t->name_len, "img") && img_is_own_pixel(l, in, t, &url))
-            *own_pixel = true;
-        i = t->end;
         const char *raw = raw_text_name(in, t);
         if (raw) {
-            size_t end = find_close(in, len, i, raw);
-            mark_unterminated(&unterminated_at, OUT_AT(i), end == len);
-            i = end;
+            /* never an <a> or <area>: nothing to rewrite in the start tag */
+            size_t close = raw == RAW_PLAINTEXT ? len : find_close(in, len, t->end, raw);
+            if (close == len)
+                goto broken; /* the element is text to the end: from its start tag on */
+            i = close;
+            continue;
         }
+        if (l->o->click &&
+            (name_is(in, t->name, t->name_len, "a") || name_is(in, t->name, t->name_len, "area")))
+            link_tag(l, in, t, out, &res->changed, &url, &nu, &flushed);
+        else if (name_is(in, t->name, t->name_len, "img") && img_is_own_pixel(l, in, t, &url))
+            res->own_pixel = true;
+        i = t->end;
+        continue;
+    broken:
+        brk = i;
+        break;
     }
     buf_append(out, in + flushed, len - flushed);
 #undef OUT_AT
-    *insert_at = last_body != (size_t)-1   ? last_body
-                 : last_html != (size_t)-1 ? last_html
-                                           : out->len;
-    if (unterminated_at != (size_t)-1) {
-        /* a construct that never closes (a comment, CDATA, raw text, a tag with
-           an open quote): the HTML is broken, a browser's reading of it is
-           anyone's guess, and any quote we add would change it. Left alone. */
-        out->len = out0;
-        buf_append(out, in, len);
-        *changed = false;
-        *insert_at = (size_t)-1;
-        l->st->links_rewritten = links0;
-        l->st->markers_stripped = markers0;
-        l->counted = counted0;
-    }
+    res->break_at = brk;
+    /* with a break, only a place before it is known to be outside every tag,
+       comment and raw text: a </body> or </html> seen before it, never the end */
+    res->insert_at = last_body != (size_t)-1   ? last_body
+                     : last_html != (size_t)-1 ? last_html
+                     : brk == (size_t)-1       ? out->len
+                                               : (size_t)-1;
     buf_free(&url);
     buf_free(&nu);
     free(t);

@@ -689,6 +689,7 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
     }
 
     /* HTML first, then text */
+    const char *broken = NULL; /* why: a part that never closes a construct */
     for (int pass = 0; pass < 2 && !l.oom; pass++) {
         for (size_t i = 0; i < w.n; i++) {
             cand *c = &w.c[i];
@@ -713,15 +714,24 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
             buf_reset(&tmp);
             bool changed = false;
             if (c->html) {
-                size_t at = 0;
-                bool own_pixel = false;
-                if (!rw_html(&l, dp, dn, &tmp, &changed, &at, &own_pixel)) {
+                rw_html_out h;
+                if (!rw_html(&l, dp, dn, &tmp, &h)) {
                     l.oom = true;
                     break;
                 }
-                if (is_primary && at == (size_t)-1)
-                    r->stats.parts_skipped++; /* no safe place for a footer or pixel */
-                else if (is_primary && (unsub_url || (pixel.len && !own_pixel))) {
+                changed = h.changed;
+                size_t at = h.insert_at;
+                bool own_pixel = h.own_pixel;
+                if (h.break_at != (size_t)-1) {
+                    r->stats.parts_broken++;
+                    if (is_primary && at == (size_t)-1 && (unsub_url || (pixel.len && !own_pixel)))
+                        broken = "broken HTML: links rewritten up to a construct that never "
+                                 "closes, no footer or pixel (no </body> before it)";
+                    else if (!broken)
+                        broken = "broken HTML: links rewritten up to a construct that never "
+                                 "closes";
+                }
+                if (is_primary && at != (size_t)-1 && (unsub_url || (pixel.len && !own_pixel))) {
                     buf ins; /* footer, then pixel, spliced into tmp at 'at' */
                     buf_init(&ins);
                     if (unsub_url) {
@@ -819,6 +829,7 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
         r->body_changed = true;
     }
     if (r->body_changed || r->n_edits) {
+        why = broken;
         if (o->marker_header && *o->marker_header) {
             buf_reset(&tmp);
             buf_printf(&tmp, "links=%u pixel=%s unsubscribe=%s", r->stats.links_rewritten,
@@ -828,7 +839,7 @@ rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *
         }
         status = RW_MODIFIED;
     } else {
-        why = w.n ? "nothing to rewrite" : "no text part to rewrite";
+        why = broken ? broken : w.n ? "nothing to rewrite" : "no text part to rewrite";
     }
 out:
     for (size_t i = 0; i < w.n; i++)

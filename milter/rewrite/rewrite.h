@@ -65,9 +65,13 @@
  *		data-mautic-disable-tracking=true, data-skip-click,
  *		data-no-track, the https+notrack:// scheme) are honoured and
  *		stripped. Nothing inside comments, script, style and other
- *		raw-text elements or CDATA is touched; HTML in which a comment,
- *		CDATA, raw-text element or tag (an open quote) never closes is
- *		broken and left alone entirely. Outlook conditional
+ *		raw-text elements or CDATA is touched. Broken HTML: the first
+ *		construct that never closes (a comment, CDATA, <!...>, <?...>,
+ *		a bogus </...>, a tag with an open quote or without its '>',
+ *		script, style or another raw-text element without its end tag,
+ *		<plaintext>) runs to the end of the part for a browser; links
+ *		before it are rewritten and every decoded byte from it on is
+ *		kept as it is (r.reason says so). Outlook conditional
  *		comments (<!--[if mso]> ... <![endif]-->) are comments too: the
  *		VML buttons in them keep their links (one consistent rule; the
  *		HTML button beside them is tracked), and the pixel never goes
@@ -84,7 +88,9 @@
  *		HTML candidate in message order: the HTML alternative), before its last </body>
  *		outside comments and raw text, else before the last </html>, else
  *		at the end; not when an <img> on an own tracking host whose path
- *		starts like the pixel URL's is already there.
+ *		starts like the pixel URL's is already there. In broken HTML
+ *		only a </body> (else </html>) before the break counts, never
+ *		the end: with none there, no pixel and no footer.
  *
  *	Unsubscribe  When asked for, the callback gives a URL and the message
  *		has no List-Unsubscribe: header edits add List-Unsubscribe and,
@@ -197,6 +203,7 @@ typedef struct rw_stats {
     unsigned markers_stripped; /* opt-out markers and +notrack schemes removed */
     unsigned parts_rewritten;  /* parts whose content changed */
     unsigned parts_skipped;    /* candidate parts left alone (charset, encoding, PGP) */
+    unsigned parts_broken;     /* HTML parts rewritten only up to a construct that never closes */
     bool pixel_added;
     bool unsub_headers_added;
     bool unsub_footer_added;

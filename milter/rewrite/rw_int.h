@@ -39,16 +39,22 @@ typedef struct rw_links {
 void rw_links_init(rw_links *l, const rw_options *o, rw_stats *st);
 void rw_links_free(rw_links *l);
 
-/* html.c: the HTML of one part, decoded; out gets the new HTML. *changed
- * says whether anything differs; *insert_at is the offset in out before
- * the last </body> outside comments and raw text (else the last </html>,
- * else the end; (size_t)-1 when the HTML holds a construct that never
- * closes, a comment, CDATA, raw text or a tag with an open quote: such
- * broken HTML is left as it is), where the footer and pixel go;
- * *own_pixel is set when
- * the HTML already holds an <img> on an own host with an /o/ path. */
-bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed,
-             size_t *insert_at, bool *own_pixel);
+/* html.c: what rw_html found in one part */
+typedef struct rw_html_out {
+    bool changed;     /* out differs from the input */
+    bool own_pixel;   /* an <img> on an own host with an /o/ path is already there */
+    size_t break_at;  /* input offset of the first construct that never closes (a
+                         comment, CDATA, <!...>, <?...>, a bogus </...>, a tag with an open
+                         quote or no '>', raw text without its end tag, <plaintext>):
+                         everything from there on is copied as it is; (size_t)-1: none */
+    size_t insert_at; /* offset in out for the footer and pixel: before the last </body>
+                         outside comments and raw text, else the last </html>, else the
+                         end; with a break only a </body> or </html> before it counts, and
+                         (size_t)-1 when there is none: no safe place */
+} rw_html_out;
+
+/* html.c: rewrite the links of one HTML part (decoded) into out */
+bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, rw_html_out *res);
 
 /* html.c: URLs in a text/plain part (track_text) */
 bool rw_text(rw_links *l, const unsigned char *in, size_t len, buf *out, bool *changed);

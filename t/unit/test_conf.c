@@ -12,6 +12,7 @@
  * cannot read; show-config prints values that load back to the same values; a
  * configuration lives as long as its last reference.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -768,6 +769,16 @@ static void test_keys(void)
     tap_is_str(defs[CK_general_cache_path].name, "cache_path", "keydef name");
 }
 
+/* heap bytes in use: ASan's count when it runs (it keeps its own heap), glibc's otherwise */
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+static size_t heap_in_use(void)
+{
+    if (__sanitizer_get_current_allocated_bytes)
+        return __sanitizer_get_current_allocated_bytes();
+    return mallinfo2().uordblks;
+}
+
 static void test_refcount(void)
 {
     conf *c = conf_load(NULL, NULL);
@@ -775,13 +786,19 @@ static void test_refcount(void)
     conf_ref(c);
     conf_ref(c);
     tap_is_int(c->conf_refcnt, 3, "two more references");
+    size_t held = heap_in_use();
     conf_unref(c);
     conf_unref(c);
     tap_is_int(c->conf_refcnt, 1, "released twice, still alive");
+    tap_is_int(heap_in_use(), held, "nothing freed while a reference is left");
     tap_ok(c->general.provider_order.n == 3, "and usable");
     conf_unref(c); /* freed here: ASan would report a leak or a double free */
+    size_t after = heap_in_use();
+    if (!tap_ok(after + sizeof(conf) <= held, "the last unref frees the configuration"))
+        tap_diag("heap in use %zu before, %zu after (a conf is %zu bytes)", held, after,
+                 sizeof(conf));
     conf_unref(NULL);
-    tap_ok(true, "the last unref frees; unref(NULL) is a no-op");
+    tap_is_int(heap_in_use(), after, "unref(NULL) is a no-op");
 }
 
 int main(void)

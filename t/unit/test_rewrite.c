@@ -75,6 +75,296 @@ static void same_html(const char *in, const char *want, const char *name)
     rw_result_free(&r);
 }
 
+/* ---- broken HTML: rewritten up to the first construct that never closes ---- */
+
+static const char PIXEL[] =
+        "<img src=\"https://t.test/o/P\" width=\"1\" height=\"1\" alt=\"\" border=\"0\" "
+        "style=\"display:block;width:1px;height:1px;border:0;overflow:hidden\" tabindex=\"-1\">";
+static const char FOOTER[] = "<p style=\"font-size:12px;color:#666666;text-align:center\"><a "
+                             "href=\"https://t.test/u/U\">Unsubscribe</a></p>";
+
+enum { ENC_8BIT, ENC_QP, ENC_B64 };
+static const char *const enc_name[] = {"8bit", "quoted-printable", "base64"};
+
+/* encode - the body of a single part in that encoding */
+static void encode(int enc, const char *in, buf *out)
+{
+    buf_reset(out);
+    if (enc == ENC_QP)
+        rw_qp_encode((const unsigned char *)in, strlen(in), "\r\n", out);
+    else if (enc == ENC_B64)
+        rw_b64_encode((const unsigned char *)in, strlen(in), "\r\n", out);
+    else
+        buf_append_str(out, in);
+}
+
+/* decoded - a single part's body decoded from its encoding */
+static void decoded(int enc, const char *p, size_t n, buf *out)
+{
+    buf_reset(out);
+    if (enc == ENC_QP)
+        rw_qp_decode((const unsigned char *)p, n, out);
+    else if (enc == ENC_B64)
+        rw_b64_decode((const unsigned char *)p, n, out);
+    else
+        buf_append(out, p, n);
+}
+
+/*
+ * second_pass_same - the output through the engine again, with the first
+ * pass's List-Unsubscribe and encoding change in place and no marker header
+ * (so only the content can stop it): nothing is rewritten, no pixel, no footer
+ */
+static bool second_pass_same(const rw_header *h, size_t n, const rw_result *r1, const char *in,
+                             rw_options o)
+{
+    rw_header h2[8];
+    size_t n2 = 0;
+    for (size_t i = 0; i < n && n2 < 7; i++)
+        h2[n2++] = h[i];
+    for (size_t i = 0; i < r1->n_edits && n2 < 7; i++) {
+        const rw_hdr_edit *e = &r1->edits[i];
+        if (e->op == RW_HDR_ADD && strcmp(e->name, "List-Unsubscribe") == 0)
+            h2[n2++] = (rw_header){"List-Unsubscribe", e->value};
+        if (e->op == RW_HDR_CHANGE)
+            for (size_t k = 0; k < n2; k++)
+                if (strcmp(h2[k].name, e->name) == 0)
+                    h2[k].value = e->value;
+    }
+    const char *b = r1->body_changed ? r1->body.data : in;
+    size_t bl = r1->body_changed ? r1->body.len : strlen(in);
+    rw_result r2;
+    o.marker_header = NULL;
+    rw_status s = rw_rewrite(h2, n2, (const unsigned char *)b, bl, &o, &r2);
+    bool same = s == RW_UNCHANGED && r2.stats.links_rewritten == 0 && !r2.stats.pixel_added &&
+                !r2.stats.unsub_footer_added;
+    rw_result_free(&r2);
+    return same;
+}
+
+/*
+ * broken_case - in as a single text/html part in each encoding: the decoded
+ * output is exactly want, links links rewritten, the pixel added or not, the
+ * part counted as broken or not, and a second pass changes nothing
+ */
+static void broken_case(const char *name, const char *in, const char *want, unsigned links,
+                        bool pixel, bool broken, bool unsubscribe)
+{
+    buf body, dec;
+    buf_init(&body);
+    buf_init(&dec);
+    for (int enc = ENC_8BIT; enc <= ENC_B64; enc++) {
+        rw_header h[] = {{"Content-Type", "text/html; charset=utf-8"},
+                         {"Content-Transfer-Encoding", enc_name[enc]}};
+        rw_options o;
+        rw_result r;
+        opts(&o, true, true, unsubscribe);
+        encode(enc, in, &body);
+        rw_status st = rw_rewrite(h, 2, (const unsigned char *)body.data, body.len, &o, &r);
+        if (r.body_changed)
+            decoded(enc, r.body.data, r.body.len, &dec);
+        else
+            decoded(enc, body.data, body.len, &dec);
+        tap_is_mem(dec.data, dec.len, want, strlen(want), "%s (%s): exact bytes", name,
+                   enc_name[enc]);
+        bool cte_kept = true;
+        for (size_t i = 0; i < r.n_edits; i++)
+            if (r.edits[i].op == RW_HDR_CHANGE)
+                cte_kept = false;
+        if (!tap_ok(st != RW_FAILED && r.stats.links_rewritten == links &&
+                            r.stats.pixel_added == pixel &&
+                            r.stats.parts_broken == (broken ? 1u : 0u) && cte_kept &&
+                            (!broken || (r.reason && strstr(r.reason, "broken HTML"))) &&
+                            second_pass_same(h, 2, &r, body.data, o),
+                    "%s (%s): %u link(s), pixel %s, %s, second pass changes nothing", name,
+                    enc_name[enc], links, pixel ? "added" : "none",
+                    broken ? "broken (said in the reason)" : "not broken"))
+            tap_diag("status %s links %u pixel %d broken %u reason %s", rw_status_name(st),
+                     r.stats.links_rewritten, r.stats.pixel_added, r.stats.parts_broken,
+                     r.reason ? r.reason : "-");
+        rw_result_free(&r);
+    }
+    buf_free(&body);
+    buf_free(&dec);
+}
+
+static void broken_html_tests(void)
+{
+    /* a well-formed start, then the break and everything after it: a link, a
+       </body> and a </html> that a browser never sees as such */
+#define PRE  "<html><body><p><a href=\"http://a.example/1\">one</a></p>\r\n"
+#define WPRE "<html><body><p><a href=\"https://t.test/c/0~http://a.example/1\">one</a></p>\r\n"
+    static const struct {
+        const char *name, *tail;
+    } cls[] = {
+            {"a tag whose quote never closes",
+             "<a href=\"http://a.example/2>two</a></body></html>\r\n"},
+            {"a tag without its '>' at the end", "<a href=http://a.example/2 class=x\r\n"},
+            {"an open quote in another attribute",
+             "<img alt=\"it's <a href='http://a.example/2'>two</a></body></html>\r\n"},
+            {"a comment that never closes",
+             "<!-- <a href=\"http://a.example/2\">two</a></body></html>\r\n"},
+            {"an Outlook conditional comment that never closes",
+             "<!--[if mso]><a href=\"http://a.example/2\">two</a></body></html>\r\n"},
+            {"script without </script>",
+             "<script>var u = '<a href=\"http://a.example/2\">';</body></html>\r\n"},
+            {"style without </style>", "<STYLE>a[href=\"http://a.example/2\"]{}</body></html>\r\n"},
+            {"textarea without its end tag",
+             "<textarea><a href=\"http://a.example/2\">two</a></body></html>\r\n"},
+            {"title without its end tag",
+             "<title><a href=\"http://a.example/2\">two</a></body></html>\r\n"},
+            {"xmp without its end tag", "<xmp><a href=\"http://a.example/2\">two</a></body>\r\n"},
+            {"iframe without its end tag",
+             "<iframe src=\"x\"><a href=\"http://a.example/2\">two</a></body>\r\n"},
+            {"noembed without its end tag",
+             "<noembed><a href=\"http://a.example/2\">two</a></body>\r\n"},
+            {"noframes without its end tag",
+             "<noframes><a href=\"http://a.example/2\">two</a></body>\r\n"},
+            {"plaintext (never closes, even with </plaintext>)",
+             "<plaintext><a href=\"http://a.example/2\">two</a></plaintext></body></html>\r\n"},
+            {"CDATA that never closes",
+             "<![CDATA[<a href=\"http://a.example/2\">two</a></body></html>\r\n"},
+            {"<!DOCTYPE without '>'", "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\"\r\n"},
+            {"a processing instruction without '>'",
+             "<?xml version=\"1.0\" encoding=\"utf-8\"?\r\n"},
+            {"<! without '>'", "<!x <a href=http://a.example/2\r\n"},
+            {"a bogus end tag (</ and no letter) without '>'",
+             "</ p <a href=http://a.example/2\r\n"},
+            {"'<' and junk that never closes", "<b<c d=\"<a href='http://a.example/2'>\r\n"},
+            {"'<a' at the very end", "<a"},
+            {"'<!-' at the very end", "<!-"},
+            {"'</' at the very end", "</"},
+    };
+    char want[512], in[512];
+    for (size_t k = 0; k < sizeof(cls) / sizeof(cls[0]); k++) {
+        snprintf(in, sizeof(in), "%s%s", PRE, cls[k].tail);
+        snprintf(want, sizeof(want), "%s%s", WPRE, cls[k].tail);
+        broken_case(cls[k].name, in, want, 1, false, true, false);
+    }
+
+    /* the break after </body>: the pixel goes before that </body>, which is
+       outside every tag and comment; the rest is kept byte for byte */
+    snprintf(want, sizeof(want),
+             "<html><body><a href=\"https://t.test/c/0~http://a.example/1\">one</a>%s</body>"
+             "</html>\r\n<!-- <a href=\"http://a.example/2\">two</a></body>\r\n",
+             PIXEL);
+    broken_case("a break after </body>: the pixel before that </body>",
+                "<html><body><a href=\"http://a.example/1\">one</a></body></html>\r\n"
+                "<!-- <a href=\"http://a.example/2\">two</a></body>\r\n",
+                want, 1, true, true, false);
+    snprintf(want, sizeof(want),
+             "<p><a href=\"https://t.test/c/0~http://a.example/1\">one</a></p>%s</html>"
+             "<style>a{}</body>",
+             PIXEL);
+    broken_case("a break after </html> (no </body>): the pixel before that </html>",
+                "<p><a href=\"http://a.example/1\">one</a></p></html><style>a{}</body>", want, 1,
+                true, true, false);
+    snprintf(want, sizeof(want),
+             "<body><a href=\"https://t.test/c/0~http://a.example/1\">one</a></body>%s</body>"
+             "<a href=\"http://a.example/2",
+             PIXEL);
+    broken_case("several </body> before the break: before the last of them",
+                "<body><a href=\"http://a.example/1\">one</a></body></body>"
+                "<a href=\"http://a.example/2",
+                want, 1, true, true, false);
+    /* the footer follows the pixel's rule */
+    snprintf(in, sizeof(in), "%s%s", PRE, "<!-- <a href=\"http://a.example/2\">two</a></body>");
+    snprintf(want, sizeof(want), "%s%s", WPRE,
+             "<!-- <a href=\"http://a.example/2\">two</a></body>");
+    broken_case("unsubscribe on, break before </body>: no footer, no pixel", in, want, 1, false,
+                true, true);
+    snprintf(want, sizeof(want),
+             "<body><a href=\"https://t.test/c/0~http://a.example/1\">one</a>%s%s</body>"
+             "<!-- <a href=\"http://a.example/2\">two</a></body>",
+             FOOTER, PIXEL);
+    broken_case("unsubscribe on, break after </body>: footer and pixel before it",
+                "<body><a href=\"http://a.example/1\">one</a></body>"
+                "<!-- <a href=\"http://a.example/2\">two</a></body>",
+                want, 1, true, true, true);
+
+    /* not breaks: '<' as text, an empty end tag, a closed bogus comment */
+    snprintf(want, sizeof(want),
+             "<body><p>1 < 2, <3, << and </> and <?x?> and <!x> and </ 3 > <</p>"
+             "<a href=\"https://t.test/c/0~http://a.example/1\">one</a>%s</body>",
+             PIXEL);
+    broken_case("'<' as text, </>, closed <?...>, <!...> and </ ...>: not breaks",
+                "<body><p>1 < 2, <3, << and </> and <?x?> and <!x> and </ 3 > <</p>"
+                "<a href=\"http://a.example/1\">one</a></body>",
+                want, 1, true, false, false);
+    snprintf(want, sizeof(want),
+             "<p>x</p></ junk <a href=\"http://a.example/1\">one</a>"
+             "<a href=\"https://t.test/c/0~http://a.example/2\">two</a>%s",
+             PIXEL);
+    broken_case("a bogus end tag swallows up to its '>' (a link inside is no link)",
+                "<p>x</p></ junk <a href=\"http://a.example/1\">one</a>"
+                "<a href=\"http://a.example/2\">two</a>",
+                want, 1, true, false, false);
+    snprintf(want, sizeof(want),
+             "<iframe><a href=\"http://a.example/1\">one</a></iframe>"
+             "<a href=\"https://t.test/c/0~http://a.example/2\">two</a>%s</body>",
+             PIXEL);
+    broken_case("links inside a closed iframe are text: untouched",
+                "<iframe><a href=\"http://a.example/1\">one</a></iframe>"
+                "<a href=\"http://a.example/2\">two</a></body>",
+                want, 1, true, false, false);
+    snprintf(want, sizeof(want), "<p>a < b</p><%s", PIXEL);
+    broken_case("a lone '<' at the very end is text: the pixel after it", "<p>a < b</p><", want, 0,
+                true, false, false);
+
+    /* QP: the break in the decoded text, its bytes split by soft line breaks */
+    {
+        rw_header h[] = {{"Content-Type", "text/html; charset=utf-8"},
+                         {"Content-Transfer-Encoding", "quoted-printable"}};
+        const char *qp = "<p><a href=3D\"http://a.ex=\r\nample/1\">one</a></p><!=\r\n-- <a "
+                         "href=3D\"http://a.example/2\">tw=C3=A9</a>=\r\n</body>\r\n";
+        const char *w = "<p><a href=\"https://t.test/c/0~http://a.example/1\">one</a></p><!-- <a "
+                        "href=\"http://a.example/2\">tw\xc3\xa9</a></body>\r\n";
+        rw_options o;
+        rw_result r;
+        buf d;
+        buf_init(&d);
+        opts(&o, true, true, false);
+        rw_status st = rw_rewrite(h, 2, (const unsigned char *)qp, strlen(qp), &o, &r);
+        decoded(ENC_QP, r.body.data, r.body.len, &d);
+        tap_is_mem(d.data, d.len, w, strlen(w),
+                   "QP with soft breaks inside the link and inside the '<!--' that never closes: "
+                   "decoded output exact");
+        tap_ok(st == RW_MODIFIED && r.stats.links_rewritten == 1 && !r.stats.pixel_added &&
+                       second_pass_same(h, 2, &r, qp, o),
+               "QP: one link, no pixel, a second pass changes nothing");
+        buf_free(&d);
+        rw_result_free(&r);
+    }
+
+    /* multipart: the primary HTML is broken before </body>: no pixel anywhere
+       (not in a later HTML part either), the text part still gets its footer */
+    {
+        rw_header h[] = {{"Content-Type", "multipart/alternative; boundary=\"B\""}};
+        const char *mp = "--B\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+                         "--B\r\nContent-Type: text/html\r\n\r\n" PRE "<!-- </body>\r\n"
+                         "--B\r\nContent-Type: text/html\r\n\r\n<p>second</p></body>\r\n--B--\r\n";
+        const char *w = "--B\r\nContent-Type: text/plain\r\n\r\nhello\r\n\r\n"
+                        "Unsubscribe: <https://t.test/u/U>\r\n\r\n"
+                        "--B\r\nContent-Type: text/html\r\n\r\n" WPRE "<!-- </body>\r\n"
+                        "--B\r\nContent-Type: text/html\r\n\r\n<p>second</p></body>\r\n--B--\r\n";
+        rw_options o;
+        rw_result r;
+        opts(&o, true, true, true);
+        rw_status st = rw_rewrite(h, 1, (const unsigned char *)mp, strlen(mp), &o, &r);
+        tap_is_mem(r.body.data, r.body.len, w, strlen(w),
+                   "multipart, broken primary HTML: its link rewritten, no footer or pixel in any "
+                   "HTML part, the text footer added");
+        tap_ok(st == RW_MODIFIED && !r.stats.pixel_added && r.stats.unsub_headers_added &&
+                       r.reason && strstr(r.reason, "no footer or pixel") &&
+                       second_pass_same(h, 1, &r, mp, o),
+               "multipart: List-Unsubscribe headers still added, the reason says why no pixel, "
+               "a second pass changes nothing");
+        rw_result_free(&r);
+    }
+#undef PRE
+#undef WPRE
+}
+
 int main(void)
 {
     rw_options o;
@@ -441,15 +731,17 @@ int main(void)
         opts(&o, true, true, false);
         const char *broken[] = {"<a href=\"http://a.example/x>\r\n", /* a quote never closes */
                                 "<p>x</p><!-- c </html>\r\n",        /* a comment never closes */
-                                "<style>a{}</html>",                 /* raw text never closes */
-                                "<a href=\"http://a.example/\">x</a><a title=\"t"};
+                                "<style>a{}</html>"};                /* raw text never closes */
         for (size_t k = 0; k < sizeof(broken) / sizeof(broken[0]); k++) {
             rw_status st = rw_rewrite(html_hdrs, 2, (const unsigned char *)broken[k],
                                       strlen(broken[k]), &o, &r);
-            tap_ok(st == RW_UNCHANGED && !r.body_changed,
-                   "broken HTML %zu left alone (no pixel inside it)", k);
+            tap_ok(st == RW_UNCHANGED && !r.body_changed && r.stats.parts_broken == 1,
+                   "broken HTML %zu, nothing to rewrite before the break: unchanged (no pixel "
+                   "inside it)",
+                   k);
             rw_result_free(&r);
         }
+        broken_html_tests();
         rw_header mp[] = {{"Content-Type", "multipart/alternative; boundary=B"}};
         const char *hdr_only = "--B\r\nContent-Type: text/html\r\nX-Note: no body\r\n--B--\r\n";
         tap_is_int(rw_rewrite(mp, 1, (const unsigned char *)hdr_only, strlen(hdr_only), &o, &r),

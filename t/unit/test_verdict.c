@@ -31,13 +31,15 @@ static conf *load_conf(const char *text)
     conf_report rep;
     conf *c;
 
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+        tap_ok(false, "write the configuration to %s", path);
         return NULL;
+    }
     close(fd);
     conf_report_init(&rep);
     c = conf_load(path, &rep);
-    if (c == NULL)
-        tap_diag("config: %s", buf_cstr(&rep.text));
+    if (c == NULL) /* every check that needs it fails or is skipped: fail here */
+        tap_ok(false, "the configuration loads: %s", buf_cstr(&rep.text));
     conf_report_free(&rep);
     unlink(path);
     return c;
