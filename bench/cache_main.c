@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 {
     int n = argc > 2 ? atoi(argv[2]) : 10000, nthr = argc > 3 ? atoi(argv[3]) : 4;
     double got[RUNS], base[RUNS], thr[RUNS];
-    cache_opts o = {64u << 20, 4096u << 20, 126};
+    cache_opts o = {64u << 20, 4096u << 20, 126, 0};
     char path[4096], err[512];
     cache_outbound *rec = malloc(sizeof(*rec));
     long bad = 0;

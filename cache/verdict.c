@@ -247,3 +247,14 @@ void verdict_decide(const verdict_input *in, verdict *out)
     }
     finish(out, out->action);
 }
+
+/*
+ * verdict_required - the providers whose data a verdict needs: every enabled one
+ * (for cache_set_required: a cache without one's data answers handling.cache_error)
+ */
+unsigned verdict_required(const conf *cfg)
+{
+    return (cfg->static_.enabled ? 1u << PROV_STATIC : 0) |
+           (cfg->jetemail.enabled ? 1u << PROV_JETEMAIL : 0) |
+           (cfg->mailtrap.enabled ? 1u << PROV_MAILTRAP : 0);
+}

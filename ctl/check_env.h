@@ -23,6 +23,10 @@
  *	    group and mode, or those the daemon will give it), the directory
  *	    writable by the daemons' user.
  *
+ *	  * the cache and the statistics environments themselves: damaged
+ *	    files (cache/envcheck.h), and a cache without the data of an
+ *	    enabled provider (never refreshed, or lost with a damaged file).
+ *
  *	The user the daemons run as is general.user, else sendgate when
  *	that account exists (the systemd units' User=), else no user checks.
  *	Every finding is a warning in rep, naming the key, the file and line
