@@ -342,8 +342,8 @@ static int check_data(int fd, cache_env_report *r)
         uint64_t missing = newest->last_pg + 1 - r->size / newest->psize;
         if (missing > UNWRITTEN_MAX)
             return damaged(r,
-                           "data.mdb is truncated: %llu bytes, but its last page is %llu "
-                           "(%llu pages further)",
+                           "data.mdb is truncated, or its meta page lies: %llu bytes, but "
+                           "its last page is %llu (%llu pages further)",
                            (unsigned long long)r->size, (unsigned long long)newest->last_pg,
                            (unsigned long long)missing);
         if (!check_trees(fd, newest, r))
