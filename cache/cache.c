@@ -233,10 +233,6 @@ static bool cache_env_open(cache *c, const cache_env_report *r, char *err, size_
                                            : "");
         return false;
     }
-    if (!cache_env_watch_init(&c->watch, c->path, r, why, sizeof(why))) {
-        snprintf(err, errlen, "open cache %s: %s", c->path, why);
-        return false;
-    }
     mdb_reader_check(c->env, &dead);
     if (dead)
         log_notice("cache %s: cleared %d reader slot(s) left by dead processes", c->path, dead);
@@ -244,6 +240,11 @@ static bool cache_env_open(cache *c, const cache_env_report *r, char *err, size_
         snprintf(err, errlen, "open cache databases in %s: %s", c->path,
                  rc == MDB_NOTFOUND ? "not initialised (no writer has opened it yet)"
                                     : mdb_strerror(rc));
+        return false;
+    }
+    /* after the databases: a new environment has grown, and shorter is damage from now on */
+    if (!cache_env_watch_init(&c->watch, c->path, r, why, sizeof(why))) {
+        snprintf(err, errlen, "open cache %s: %s", c->path, why);
         return false;
     }
     return true;
@@ -768,6 +769,12 @@ static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg
                 mdb_txn_abort(txn);
             t->txn = NULL;
         }
+        /* the size this commit gave the file: shorter than that is damage from now on */
+        if (rc == 0 && !cache_env_watch_check(&c->watch, true, why, sizeof(why))) {
+            cache_txn_end(c, t);
+            cache_damaged(c, false, "%s", why);
+            return 0; /* committed; the damage shows at the next call */
+        }
         cache_txn_end(c, t);
         if (rc == MDB_MAP_RESIZED) {
             cache_adopt_size(c);
@@ -786,19 +793,31 @@ static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg
     return rc;
 }
 
-/* cache_write - run fn in a write transaction; grow and redo on MDB_MAP_FULL */
+/*
+ * cache_write - run fn in a write transaction; grow and redo on MDB_MAP_FULL.
+ * A SIGBUS inside it (the file cut between the stat and the write) aborts
+ * the transaction; what fn had allocated is lost (a rare path, not worth
+ * threading a cleanup through every write). A recovering writer then
+ * tries once more, which moves the damaged file aside.
+ */
 int cache_write(cache *c, cache_write_fn fn, void *arg)
 {
     cache_txn t;
+    volatile int round = 0;
 
     if (c->rdonly) {
         log_err("cache %s: opened read-only, cannot write", c->path);
         return CACHE_ERROR;
     }
+again:
     cache_txn_init(&t, true);
     cache_env_guard_push(&t.g);
-    if (sigsetjmp(t.g.jb, 0) != 0)
-        return cache_fault(c, &t);
+    if (sigsetjmp(t.g.jb, 0) != 0) {
+        cache_fault(c, &t);
+        if ((c->opts.flags & CACHE_RECOVER) && round++ == 0)
+            goto again;
+        return CACHE_ERROR;
+    }
     t.rc = cache_write_body(c, &t, fn, arg);
     cache_env_guard_pop(&t.g);
     if (t.rc == 0)

@@ -162,10 +162,6 @@ static bool ts_env_open(trackstats *s, ts_op *op, char *err, size_t errlen)
                                            : "");
         goto fail;
     }
-    if (!cache_env_watch_init(&s->watch, s->path, &r, why, sizeof(why))) {
-        snprintf(err, errlen, "open statistics %s: %s", s->path, why);
-        goto fail;
-    }
     if ((rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0, &txn)) == 0) {
         op->txn = txn;
         if ((rc = mdb_dbi_open(txn, "days", s->rdonly ? 0 : MDB_CREATE, &s->days)) ||
@@ -181,6 +177,11 @@ static bool ts_env_open(trackstats *s, ts_op *op, char *err, size_t errlen)
                  s->rdonly && rc == MDB_NOTFOUND
                          ? " (sendgate-trackd has not recorded anything yet)"
                          : "");
+        goto fail;
+    }
+    /* after the databases: a new environment has grown, and shorter is damage from now on */
+    if (!cache_env_watch_init(&s->watch, s->path, &r, why, sizeof(why))) {
+        snprintf(err, errlen, "open statistics %s: %s", s->path, why);
         goto fail;
     }
     return true;
@@ -443,6 +444,8 @@ static bool ts_apply_body(trackstats *s, ts_op *op, const trackstats_event *ev, 
         if (rc != MDB_MAP_FULL || !ts_grow(s))
             break;
     }
+    if (rc == 0) /* the size this commit gave the file: shorter is damage from now on */
+        ts_ready(s, true);
     if (rc != 0) {
         log_err("statistics: %zu event(s) not counted: %s", n, mdb_strerror(rc));
         ts_failed(s, rc);
