@@ -763,6 +763,18 @@ static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg
         if ((rc = mdb_txn_begin(c->env, NULL, 0, &txn)) == 0) {
             t->txn = txn;
             rc = fn(c, txn, arg);
+            /*
+             * and before the commit: the pages are written then, and written
+             * into a file cut meanwhile they would make it whole again around
+             * holes where the tree's other pages were
+             */
+            if (rc == 0 && !cache_env_watch_check(&c->watch, true, why, sizeof(why))) {
+                mdb_txn_abort(txn);
+                t->txn = NULL;
+                cache_txn_end(c, t);
+                cache_damaged(c, false, "%s", why);
+                continue;
+            }
             if (rc == 0)
                 rc = mdb_txn_commit(txn);
             else

@@ -436,6 +436,11 @@ static bool ts_apply_body(trackstats *s, ts_op *op, const trackstats_event *ev, 
         op->txn = txn;
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = ts_apply_one(s, txn, &ev[i]);
+        if (rc == 0 && !ts_ready(s, true)) { /* cut meanwhile: committing would fill holes */
+            mdb_txn_abort(txn);
+            op->txn = NULL;
+            return false;
+        }
         if (rc == 0)
             rc = mdb_txn_commit(txn);
         else
