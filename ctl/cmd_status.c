@@ -382,6 +382,17 @@ static bool st_load_providers(const conf *cfg, st_prov *pv, char *err, size_t er
     return ok;
 }
 
+/* st_reason - an error without the "cache PATH " the line already starts with */
+static const char *st_reason(const char *err, const char *path)
+{
+    size_t n = strlen(path);
+
+    if (strncmp(err, "cache ", 6) == 0 && strncmp(err + 6, path, n) == 0 &&
+        strncmp(err + 6 + n, " is ", 4) == 0)
+        return err + 6 + n + 1;
+    return err;
+}
+
 /* st_wanted - no names given, or this service named */
 static bool st_wanted(const char *name, int argc, char **argv)
 {
@@ -435,8 +446,10 @@ static int st_report(ctl *c, const conf *cfg, const st_prov *pv, bool cache_ok, 
         printf("cache %s: map %zu MiB, data older than %lds is stale\n\n", cfg->general.cache_path,
                map_size >> 20, cfg->general.cache_max_age);
     else
-        printf("cache %s: %s; the daemons answer handling.cache_error (%s)\n\n",
-               cfg->general.cache_path, cerr, verdict_action_name(cfg->handling.cache_error));
+        printf("cache %s%s %s; the daemons answer handling.cache_error (%s)\n\n",
+               cfg->general.cache_path, st_reason(cerr, cfg->general.cache_path) == cerr ? ":" : "",
+               st_reason(cerr, cfg->general.cache_path),
+               verdict_action_name(cfg->handling.cache_error));
     st_print_providers(cfg, pv, now);
     printf("\n%-10s %-52s %s\n", "service", "endpoint", "state");
     for (size_t i = 0; i < npr; i++)
