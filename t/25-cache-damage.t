@@ -10,9 +10,11 @@
 # (handling.cache_error; reject with cache_error = reject), never accepts;
 # sendgate-policyd starts, moves the damaged file aside, answers
 # handling.cache_error while it has no data, and answers right once a
-# refresh succeeds. A cache that lost its data is not a cache without
+# refresh succeeds; sendgatectl cache load, refresh and policyd --once
+# rebuild it too. A cache that lost its data is not a cache without
 # domains; a file cut under a running policyd does not kill it; and
-# sendgate-trackd with damaged statistics still starts and redirects.
+# sendgate-trackd with damaged statistics or a damaged provider cache still
+# starts and redirects.
 import os
 import random
 import signal
@@ -263,6 +265,17 @@ t.like(r.stdout + r.stderr, "REJECT 550 5.7.1 domain bad.example is not allowed"
 r = milter(CFG, "a@good.example")
 t.like(r.stdout + r.stderr, "ACCEPT", "garbage lock.mdb: and accepts the allowed one")
 
+# ---- the writers that rebuild: cache load, refresh, policyd --once -------------------
+for how, argv in (("sendgatectl cache load", [CTL, "-c", CFG, "cache", "load"]),
+                  ("sendgatectl refresh", [CTL, "-c", CFG, "refresh"]),
+                  ("sendgate-policyd --once", [bin_path("sendgate-policyd"), "-c", CFG, "--once"])):
+    damage("cut to half")
+    r = run(argv)
+    t.ok(r.returncode == 0 and "moved it to %s/data.mdb.damaged-" % CACHE in r.stderr and
+         len(asides()) == 1, "%s moves a damaged cache aside, loudly, and fills a new one" % how)
+    r = run([CTL, "-c", CFG, "cache", "get", "bad.example"])
+    t.ok(r.returncode == 0 and '"blocked"' in r.stdout, "%s: the domain is back" % how)
+
 # ---- lost data: a sound, empty cache is not "no domains" -------------------------
 subprocess.run(["rm", "-rf", CACHE])
 sock = os.path.join(d, "p.sock")
@@ -327,6 +340,14 @@ for kind, cut in (("zero length", 0), ("cut to one page", PSIZE)):
     r = td.ctl("--json", "stats", "example.com")
     t.ok(r.returncode == 0 and '"clicks":\t1' in r.stdout,
          "stats %s: counting started again (1 click since)" % kind)
+# a damaged provider cache does not stop the links either (trackd reopens it)
+tcache = os.path.join(td.dir, "cache", "data.mdb")
+os.truncate(tcache, 0)
+td.start()
+t.is_(td.curl(path)[0], 302, "trackd with a damaged provider cache starts, the click redirects")
+t.like(td.logtext(), "data.mdb is empty (0 bytes)", "and it says what is wrong with the cache")
+t.ok(td.stop(), "and stops cleanly")
+t.is_(os.path.getsize(tcache), 0, "trackd never rebuilds the provider cache (policyd does)")
 # statistics that cannot even be rebuilt: trackd runs without them
 subprocess.run(["rm", "-rf", stats])
 with open(stats, "w") as f:
