@@ -253,7 +253,7 @@ cache *cache_open(const char *path, enum cache_mode mode, const cache_opts *o, c
     c->opts = *o;
     if (c->rdonly)
         c->opts.flags &= ~CACHE_RECOVER;
-    c->watch.dirfd = -1;
+    c->watch.dirfd = c->watch.fd = -1;
     snprintf(c->path, sizeof(c->path), "%s", path);
     pthread_rwlock_init(&c->resize, NULL);
     pthread_mutex_init(&c->readers_mu, NULL);

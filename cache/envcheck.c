@@ -476,14 +476,20 @@ static int64_t coarse_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* cache_env_watch_init - follow dir/data.mdb from now on; r: what was checked before opening */
+/*
+ * cache_env_watch_init - follow dir/data.mdb from now on; r: what was
+ * checked before opening. The watch keeps a descriptor of its own on the
+ * file: a daemon that dropped its privileges may no longer look into the
+ * directory, but can always fstat what it opened.
+ */
 bool cache_env_watch_init(cache_env_watch *w, const char *dir, const cache_env_report *r, char *why,
                           size_t len)
 {
     struct stat st;
 
     w->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (w->dirfd < 0 || fstatat(w->dirfd, "data.mdb", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    w->fd = w->dirfd < 0 ? -1 : openat(w->dirfd, "data.mdb", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (w->fd < 0 || fstat(w->fd, &st) < 0) {
         snprintf(why, len, "%s/data.mdb: %s", dir, strerror(errno));
         cache_env_watch_close(w);
         return false;
@@ -505,24 +511,32 @@ bool cache_env_watch_init(cache_env_watch *w, const char *dir, const cache_env_r
 /*
  * cache_env_watch_check - still the file that was opened, and no shorter?
  * Without force, at most once a second (a coarse clock read otherwise);
- * writers force it before every write transaction.
+ * writers force it before every write transaction. The size comes from
+ * the watch's own descriptor; the name is looked up too, to notice a
+ * file moved aside or removed, unless the directory can no longer be
+ * searched (privileges dropped).
  */
 bool cache_env_watch_check(cache_env_watch *w, bool force, char *why, size_t len)
 {
     int64_t now = coarse_ms();
     uint64_t seen;
-    struct stat st;
+    struct stat st, at;
+    int rc;
 
     if (!force && now < atomic_load_explicit(&w->next_ms, memory_order_relaxed))
         return true;
     atomic_store_explicit(&w->next_ms, now + WATCH_MS, memory_order_relaxed);
-    if (fstatat(w->dirfd, "data.mdb", &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        snprintf(why, len, "data.mdb %s while in use",
-                 errno == ENOENT ? "was removed" : strerror(errno));
+    if (fstat(w->fd, &st) < 0) {
+        snprintf(why, len, "data.mdb: %s", strerror(errno));
         return false;
     }
-    if (st.st_dev != w->dev || st.st_ino != w->ino) {
+    rc = fstatat(w->dirfd, "data.mdb", &at, AT_SYMLINK_NOFOLLOW);
+    if (rc == 0 && (at.st_dev != w->dev || at.st_ino != w->ino)) {
         snprintf(why, len, "data.mdb was replaced while in use (moved aside by a writer?)");
+        return false;
+    }
+    if (st.st_nlink == 0 || (rc < 0 && errno == ENOENT)) {
+        snprintf(why, len, "data.mdb was removed while in use");
         return false;
     }
     seen = atomic_load(&w->seen);
@@ -539,9 +553,11 @@ bool cache_env_watch_check(cache_env_watch *w, bool force, char *why, size_t len
 
 void cache_env_watch_close(cache_env_watch *w)
 {
+    if (w->fd >= 0)
+        close(w->fd);
     if (w->dirfd >= 0)
         close(w->dirfd);
-    w->dirfd = -1;
+    w->fd = w->dirfd = -1;
 }
 
 /* ---- the guard ---- */

@@ -8,7 +8,7 @@
  *
  *	cache_env_watch w;                       after mdb_env_open, one per environment
  *	cache_env_watch_init(&w, dir, &r, why, sizeof(why));
- *	cache_env_watch_check(&w, force, why, sizeof(why))   same file, not shorter? (a stat)
+ *	cache_env_watch_check(&w, force, why, sizeof(why))   same file, not shorter? (stats)
  *	cache_env_watch_close(&w);
  *
  *	cache_env_guard g;                       around every LMDB call that may touch the map
@@ -42,7 +42,8 @@
  *	The watch notices what happens to the file after it was opened: the
  *	same inode must still be at dir/data.mdb (not removed, not replaced
  *	by a recovering writer) and it must not have shrunk (LMDB never
- *	shrinks its file; something truncated it). One fstatat per call.
+ *	shrinks its file; something truncated it). Two stats per call; a
+ *	caller that dropped its privileges keeps the size check.
  *
  *	The guard closes the remaining window: a file truncated between two
  *	checks. See cache_env_guard_push in envcheck.c for why a SIGBUS
@@ -83,6 +84,7 @@ typedef struct cache_env_report {
 
 typedef struct cache_env_watch {
     int dirfd; /* the environment's directory (O_PATH): immune to chdir and renames */
+    int fd;    /* data.mdb as opened (-1 before cache_env_watch_init, like dirfd) */
     dev_t dev;
     ino_t ino;
     _Atomic uint64_t seen;     /* the largest size of data.mdb observed */

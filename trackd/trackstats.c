@@ -231,7 +231,7 @@ trackstats *trackstats_open(const char *path, size_t map_size, bool rdonly, char
     s->rdonly = rdonly;
     s->map_size = map_size;
     s->max_map_size = map_size * TS_GROW_LIMIT;
-    s->watch.dirfd = -1;
+    s->watch.dirfd = s->watch.fd = -1;
     snprintf(s->path, sizeof(s->path), "%s", path);
     if (!rdonly && mkdir(path, 0750) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "create statistics directory %s: %s", path, strerror(errno));
