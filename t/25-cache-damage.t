@@ -14,7 +14,7 @@
 # rebuild it too. A cache that lost its data is not a cache without
 # domains; a file cut under a running policyd does not kill it; and
 # sendgate-trackd with damaged statistics or a damaged provider cache still
-# starts and redirects.
+# starts and redirects (every kind of damaged statistics file).
 import os
 import random
 import signal
@@ -325,8 +325,28 @@ path = td.make("click", "--domain", "example.com", "--msgref", "M1", "--url",
 t.is_(td.curl(path)[0], 302, "trackd: a click redirects")
 t.ok(td.stop(), "trackd stops")
 stats = os.path.join(td.dir, "stats")
-for kind, cut in (("zero length", 0), ("cut to one page", PSIZE)):
-    os.truncate(os.path.join(stats, "data.mdb"), cut)
+
+
+def damage_stats(kind):
+    f = os.path.join(stats, "data.mdb")
+    if kind == "zero length":
+        os.truncate(f, 0)
+    elif kind == "cut to one page":
+        os.truncate(f, PSIZE)
+    elif kind == "random bytes":
+        with open(f, "wb") as fp:
+            fp.write(bytes(random.Random(3).getrandbits(8) for _ in range(4 * PSIZE)))
+    elif kind == "a directory":
+        os.unlink(f)
+        os.mkdir(f)
+    else:  # a symbolic link to a sound statistics file elsewhere
+        os.rename(f, os.path.join(d, "stats-elsewhere.mdb"))
+        os.symlink(os.path.join(d, "stats-elsewhere.mdb"), f)
+
+
+for kind in ("zero length", "cut to one page", "random bytes", "a directory",
+             "a symbolic link"):
+    damage_stats(kind)
     r = td.ctl("stats")
     t.ok(r.returncode == 69 and "are damaged" in r.stderr and not signalled(r),
          "stats %s: sendgatectl stats exits 69 and says they are damaged" % kind)
