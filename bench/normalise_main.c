@@ -206,7 +206,7 @@ int main(int argc, char **argv)
     int n = argc > 2 ? atoi(argv[2]) : 10000;
     double mn[RUNS], mc[RUNS], jn[RUNS], jc[RUNS], mt_all[RUNS], jet_all[RUNS], base[RUNS], w1, w2;
     char path[4096], err[256], **settings;
-    cache_opts o = {64u << 20, 4096u << 20, 126};
+    cache_opts o = {64u << 20, 4096u << 20, 126, 0};
     buf mt = BUF_INIT, jl = BUF_INIT;
     cache *c;
     items it;

@@ -5,6 +5,7 @@
  *	cache *c = cache_open(path, CACHE_RDONLY, &opts, err, sizeof(err));
  *	rc = cache_get_outbound(c, "example.com", &rec);   (CACHE_OK, _NOTFOUND, _CORRUPT, _ERROR)
  *	rc = cache_replace_provider(c, PROV_MAILTRAP, out, n_out, in, n_in, &meta);
+ *	if (cache_health(c, why, sizeof(why)) != CACHE_OK)   damaged, or a provider's data missing
  *
  * DESCRIPTION
  *	One environment per process, opened before any thread starts and never
@@ -24,6 +25,33 @@
  *	everything that provider says, in outbound, inbound and meta, in one
  *	write transaction: a reader sees the old set or the new set, never a
  *	mix. Entries from other providers in the same records are kept.
+ *
+ * DAMAGE
+ *	A damaged data.mdb must never crash a program nor pass for an empty
+ *	cache. cache_open checks the files before LMDB maps them
+ *	(cache/envcheck.h: zero length, truncated, not an LMDB file, meta
+ *	pages that lie, a directory or a symbolic link in its place). Every
+ *	transaction runs inside a SIGBUS guard, and a stat at most once a
+ *	second (before every write) notices a data file truncated, removed or
+ *	replaced while in use. LMDB's own verdicts (MDB_CORRUPTED,
+ *	MDB_PAGE_NOTFOUND, ...) count as damage too. A damaged handle answers
+ *	CACHE_ERROR (handling.cache_error), logs why, and is reopened at most
+ *	every few seconds; cache_on_damage tells its owner once per damage.
+ *	With CACHE_RECOVER (the refresher, sendgatectl cache load and refresh)
+ *	a write to a damaged cache moves data.mdb aside to
+ *	data.mdb.damaged-<UTC time>, starts a new environment, logs it, and
+ *	writes there. With CACHE_RETRY cache_open returns such a damaged
+ *	handle instead of NULL when the cache cannot be opened (missing,
+ *	damaged), so a daemon starts and answers handling.cache_error.
+ *
+ *	Lost data is not "no domains": every successful refresh writes its
+ *	provider's meta record (last_success) in the transaction with the
+ *	data. A process tells cache_set_required which providers it has
+ *	enabled; a lookup of outbound or inbound data answers CACHE_ERROR
+ *	while one of them has no such record in the snapshot (never filled,
+ *	or the data file was lost), and says so in the log. cache_peek_* are
+ *	the same lookups without that check, for the refresher (carrying a
+ *	domain's previous settings over) and for inspection (cache get).
  *
  * ERROR RECOVERY (after Postfix's slmdb)
  *	MDB_MAP_FULL: the write transaction is aborted, the map doubled (up to
@@ -55,10 +83,15 @@ enum cache_rc {
     CACHE_ERROR = 3,   /* LMDB failed; the reason is logged */
 };
 
+/* cache_opts.flags */
+#define CACHE_RETRY   0x1u /* cannot be opened: a damaged handle, not NULL (daemons) */
+#define CACHE_RECOVER 0x2u /* a writer that moves a damaged data.mdb aside and starts afresh */
+
 typedef struct cache_opts {
     size_t map_size;
     size_t max_map_size;
     unsigned max_readers;
+    unsigned flags; /* CACHE_RETRY, CACHE_RECOVER */
 } cache_opts;
 
 cache *cache_open(const char *path, enum cache_mode mode, const cache_opts *o, char *err,
@@ -68,6 +101,8 @@ const char *cache_path(const cache *c);
 
 int cache_get_outbound(cache *c, const char *domain, cache_outbound *out);
 int cache_get_inbound(cache *c, const char *domain, cache_inbound *out);
+int cache_peek_outbound(cache *c, const char *domain, cache_outbound *out);
+int cache_peek_inbound(cache *c, const char *domain, cache_inbound *out);
 int cache_get_meta(cache *c, int provider, cache_meta *m);
 int cache_get_raw(cache *c, const char *db, const void *key, size_t klen, void *val, size_t *vlen);
 
@@ -91,5 +126,11 @@ int cache_foreach_inbound(cache *c, cache_in_fn fn, void *arg);
 int cache_foreach_raw(cache *c, const char *db, cache_raw_fn fn, void *arg);
 
 size_t cache_map_size(cache *c);
+
+/* damage and lost data (see DAMAGE above) */
+void cache_set_required(cache *c, unsigned providers); /* bits 1u << PROV_x */
+int cache_filled(cache *c, unsigned *providers);
+int cache_health(cache *c, char *why, size_t len);
+void cache_on_damage(cache *c, void (*fn)(void *), void *arg);
 
 #endif

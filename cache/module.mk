@@ -1,7 +1,9 @@
 # cache/: the LMDB cache, record codecs and the verdict
-CORE_SRCS += cache/record.c cache/codec.c cache/cache.c cache/verdict.c cache/json.c cache/suppress.c
+CORE_SRCS += cache/record.c cache/codec.c cache/envcheck.c cache/cache.c cache/txn.c cache/store.c \
+             cache/verdict.c cache/json.c cache/suppress.c
 CORE_PKGS += lmdb libcjson
-UNIT_TESTS += t/unit/test_codec.c t/unit/test_cache.c t/unit/test_verdict.c
+UNIT_TESTS += t/unit/test_codec.c t/unit/test_cache.c t/unit/test_verdict.c t/unit/test_envcheck.c \
+              t/unit/test_cache_damage.c
 # bench/cache: cache_get_outbound lookups/s beside plain mdb_get (helper built as a test tool)
 TEST_PROGS += bench_cache
 bench_cache_SRCS := bench/cache_main.c

@@ -3,6 +3,7 @@
  */
 #include "cache/record.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,6 +48,18 @@ const char *cache_delivery_name(int d)
 int cache_delivery_parse(const char *name)
 {
     return name_index(delivery_names, DELIVERY__COUNT, name);
+}
+
+/* cache_providers_text - "static, mailtrap" for a mask of 1u << provider bits */
+const char *cache_providers_text(unsigned providers, char *out, size_t len)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (int p = 0; p < PROV__COUNT && n < len; p++)
+        if (providers & (1u << p))
+            n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", provider_names[p]);
+    return out;
 }
 
 /* cache_outbound_find - provider's entry in a decoded record, or NULL */

@@ -143,6 +143,7 @@ const char *cache_send_name(int s);
 int cache_send_parse(const char *name);
 const char *cache_delivery_name(int d);
 int cache_delivery_parse(const char *name);
+const char *cache_providers_text(unsigned providers, char *out, size_t len);
 const cache_out_entry *cache_outbound_find(const cache_outbound *r, int provider);
 void cache_inbound_free(cache_inbound *r);
 

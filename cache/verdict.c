@@ -292,3 +292,14 @@ void verdict_unjudgeable_from(const verdict_input *in, const char *why, verdict 
     set_text(out, "cannot judge the From: header: %s", why);
     finish(out, h->unjudgeable_from);
 }
+
+/*
+ * verdict_required - the providers whose data a verdict needs: every enabled one
+ * (for cache_set_required: a cache without one's data answers handling.cache_error)
+ */
+unsigned verdict_required(const conf *cfg)
+{
+    return (cfg->static_.enabled ? 1u << PROV_STATIC : 0) |
+           (cfg->jetemail.enabled ? 1u << PROV_JETEMAIL : 0) |
+           (cfg->mailtrap.enabled ? 1u << PROV_MAILTRAP : 0);
+}

@@ -71,5 +71,6 @@ const char *verdict_action_name(int action);
 bool verdict_map_mailtrap(const char *status, int *send, const char **reason);
 const cache_out_entry *verdict_settings(const conf *cfg, const cache_outbound *rec);
 bool verdict_stale(const conf *cfg, const cache_out_entry *e, int64_t now);
+unsigned verdict_required(const conf *cfg);
 
 #endif

@@ -20,6 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/cache.h"
+#include "cache/envcheck.h"
+#include "cache/verdict.h"
 #include "ctl/check_env.h"
 #include "lib/endpoint.h"
 #include "lib/token.h"
@@ -559,6 +562,49 @@ static void env_check_key(const conf *c, conf_report *r, int k, const env_user *
     buf_free(&v);
 }
 
+/*
+ * env_check_state - the cache and the statistics as the daemons will find
+ * them: damaged (each daemon answers handling.cache_error until the owner
+ * rebuilds it), or a cache without the data of an enabled provider (never
+ * refreshed, or lost). A cache not created yet is the normal state of a new
+ * installation: sendgate-policyd creates and fills it at its first start.
+ */
+static void env_check_state(const conf *c, conf_report *r)
+{
+    cache_opts o = {c->general.cache_map_size, c->general.cache_max_map_size,
+                    (unsigned)c->general.cache_max_readers, 0};
+    cache_env_report er;
+    char why[512];
+    cache *ca;
+
+    if (cache_env_check(c->trackd.stats_path, &er) == CACHE_ENV_DAMAGED)
+        conf_report_add(r, false, c, CK_trackd_stats_path,
+                        "%s is damaged: %s; sendgate-trackd moves it aside and starts counting "
+                        "again at its next start",
+                        c->trackd.stats_path, er.why);
+    if (cache_env_check(c->general.cache_path, &er) == CACHE_ENV_DAMAGED) {
+        conf_report_add(r, false, c, CK_general_cache_path,
+                        "%s is damaged: %s; until sendgate-policyd rebuilds it (at its next start "
+                        "or refresh; or run 'sendgatectl cache load' or 'sendgatectl refresh') "
+                        "the daemons answer handling.cache_error (%s)",
+                        c->general.cache_path, er.why,
+                        verdict_action_name(c->handling.cache_error));
+        return;
+    }
+    /* no lock.mdb: opening would create one owned by whoever runs this (root) */
+    snprintf(why, sizeof(why), "%s/lock.mdb", c->general.cache_path);
+    if (er.state != CACHE_ENV_SOUND || access(why, F_OK) != 0 ||
+        (ca = cache_open(c->general.cache_path, CACHE_RDONLY, &o, why, sizeof(why))) == NULL)
+        return;
+    cache_set_required(ca, verdict_required(c));
+    if (cache_health(ca, why, sizeof(why)) != CACHE_OK)
+        conf_report_add(r, false, c, CK_general_cache_path,
+                        "%s has %s; the daemons answer handling.cache_error (%s) until a refresh "
+                        "succeeds (sendgatectl status shows each provider's last error)",
+                        c->general.cache_path, why, verdict_action_name(c->handling.cache_error));
+    cache_close(ca);
+}
+
 /* check_env - every check of check_env.h; returns the number of warnings added */
 int check_env(const conf *c, conf_report *r)
 {
@@ -588,5 +634,6 @@ int check_env(const conf *c, conf_report *r)
     for (size_t k = 0; k < n; k++)
         env_check_key(c, r, (int)k, have_run ? &run : NULL, have_pfu ? &pfu : NULL, &pf);
     env_check_size(c, r, &pf);
+    env_check_state(c, r);
     return r->warnings - before;
 }

@@ -27,6 +27,10 @@
  *	  * milter.max_rewrite_size below Postfix's message_size_limit with
  *	    room for the header (a rewritten body may grow up to it).
  *
+ *	  * the cache and the statistics environments themselves: damaged
+ *	    files (cache/envcheck.h), and a cache without the data of an
+ *	    enabled provider (never refreshed, or lost with a damaged file).
+ *
  *	The user the daemons run as is general.user, else sendgate when
  *	that account exists (the systemd units' User=), else no user checks.
  *	Every finding is a warning in rep, naming the key, the file and line

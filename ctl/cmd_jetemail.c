@@ -45,7 +45,7 @@ static cache *wt_cache(ctl *c);
 static int held(ctl *c, conf *cfg)
 {
     cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size,
-                    (unsigned)cfg->general.cache_max_readers};
+                    (unsigned)cfg->general.cache_max_readers, 0};
     char err[256];
     buf why = BUF_INIT;
     cache *ca = c->cache ? c->cache
@@ -107,7 +107,7 @@ static cache *wt_cache(ctl *c)
 {
     conf *cfg = ctl_config(c);
     cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size,
-                    (unsigned)cfg->general.cache_max_readers};
+                    (unsigned)cfg->general.cache_max_readers, 0};
     char err[512];
 
     if (c->cache == NULL &&

@@ -104,7 +104,7 @@ static int cmd_refresh(ctl *c, int argc, char **argv)
         return signal_daemon(c);
     if (!http_global_init())
         return ctl_fail(EX_SOFTWARE, "cannot initialise libcurl");
-    ca = ctl_cache(c, CACHE_RDWR);
+    ca = ctl_cache_flags(c, CACHE_RDWR, CACHE_RECOVER); /* a damaged cache is rebuilt */
     if (p >= 0) {
         buf why = BUF_INIT;
         int r = refresh_provider(c->cfg, ca, p, time(NULL), flags, &why);

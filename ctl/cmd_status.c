@@ -14,7 +14,10 @@
  *
  * The probes are what Postfix itself would send, so a daemon that answers
  * here answers Postfix (permissions aside: check-config checks those).
- * Exit status 0 when the cache opened and every probed daemon answered,
+ * The cache is a problem when it cannot be opened (missing, damaged) or
+ * lacks the data of an enabled provider (never refreshed, or lost): the
+ * daemons then answer handling.cache_error, and the line says why.
+ * Exit status 0 when the cache is sound and every probed daemon answered,
  * EX_UNAVAILABLE otherwise. Naming services on the command line probes
  * only those.
  */
@@ -30,6 +33,7 @@
 #include <unistd.h>
 
 #include "cache/json.h"
+#include "cache/verdict.h"
 #include "ctl/ctl.h"
 #include "lib/endpoint.h"
 
@@ -356,7 +360,7 @@ static bool st_load_providers(const conf *cfg, st_prov *pv, char *err, size_t er
                               size_t *map_size)
 {
     const struct conf_general *g = &cfg->general;
-    cache_opts o = {g->cache_map_size, g->cache_max_map_size, (unsigned)g->cache_max_readers};
+    cache_opts o = {g->cache_map_size, g->cache_max_map_size, (unsigned)g->cache_max_readers, 0};
     cache *ca;
     bool ok;
 
@@ -369,11 +373,24 @@ static bool st_load_providers(const conf *cfg, st_prov *pv, char *err, size_t er
         pv[p].have_meta = cache_get_meta(ca, p, &pv[p].m) == CACHE_OK;
     ok = cache_foreach_outbound(ca, st_count_out, pv) == CACHE_OK &&
          cache_foreach_inbound(ca, st_count_in, pv) == CACHE_OK;
-    if (!ok)
-        snprintf(err, errlen, "cannot read the cache %s", g->cache_path);
+    /* lost data is not "no domains": an enabled provider without a refresh in this cache */
+    cache_set_required(ca, verdict_required(cfg));
+    if (cache_health(ca, err, errlen) != CACHE_OK)
+        ok = false;
     *map_size = cache_map_size(ca);
     cache_close(ca);
     return ok;
+}
+
+/* st_reason - an error without the "cache PATH " the line already starts with */
+static const char *st_reason(const char *err, const char *path)
+{
+    size_t n = strlen(path);
+
+    if (strncmp(err, "cache ", 6) == 0 && strncmp(err + 6, path, n) == 0 &&
+        strncmp(err + 6 + n, " is ", 4) == 0)
+        return err + 6 + n + 1;
+    return err;
 }
 
 /* st_wanted - no names given, or this service named */
@@ -429,7 +446,10 @@ static int st_report(ctl *c, const conf *cfg, const st_prov *pv, bool cache_ok, 
         printf("cache %s: map %zu MiB, data older than %lds is stale\n\n", cfg->general.cache_path,
                map_size >> 20, cfg->general.cache_max_age);
     else
-        printf("cache %s: %s\n\n", cfg->general.cache_path, cerr);
+        printf("cache %s%s %s; the daemons answer handling.cache_error (%s)\n\n",
+               cfg->general.cache_path, st_reason(cerr, cfg->general.cache_path) == cerr ? ":" : "",
+               st_reason(cerr, cfg->general.cache_path),
+               verdict_action_name(cfg->handling.cache_error));
     st_print_providers(cfg, pv, now);
     printf("\n%-10s %-52s %s\n", "service", "endpoint", "state");
     for (size_t i = 0; i < npr; i++)
@@ -478,7 +498,10 @@ CTL_COMMAND(status, "status", "[milter] [policy] [socketmap] [trackd]",
             "domains it has in the cache, then probes every configured listener with its\n"
             "own protocol: milter option negotiation, one policy request, one socketmap\n"
             "lookup, GET /healthz on sendgate-trackd. Naming services probes only those.\n"
-            "Exit status 0 when the cache opened and every probed daemon answered,\n"
-            "69 (EX_UNAVAILABLE) otherwise. --json prints the same as one object.\n"
+            "The cache line names a damaged cache, or one without the data of an enabled\n"
+            "provider (never refreshed, or lost): the daemons then answer\n"
+            "handling.cache_error. Exit status 0 when the cache is sound and every probed\n"
+            "daemon answered, 69 (EX_UNAVAILABLE) otherwise. --json prints the same as\n"
+            "one object.\n"
             "Example: sendgatectl status milter policy socketmap",
             cmd_status);

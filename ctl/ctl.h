@@ -47,6 +47,7 @@ typedef struct ctl_command {
 
 conf *ctl_config(ctl *c);
 cache *ctl_cache(ctl *c, enum cache_mode mode);
+cache *ctl_cache_flags(ctl *c, enum cache_mode mode, unsigned flags);
 void ctl_print_json(cJSON *j);
 int ctl_usage(const char *name);
 int ctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

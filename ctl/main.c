@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache/verdict.h"
 #include "ctl/ctl.h"
 #include "lib/log.h"
 
@@ -54,12 +55,17 @@ conf *ctl_config(ctl *c)
     return c->cfg;
 }
 
-/* ctl_cache - open the cache named by the configuration; exit when it cannot be opened */
-cache *ctl_cache(ctl *c, enum cache_mode mode)
+/*
+ * ctl_cache_flags - open the cache named by the configuration; exit when it
+ * cannot be opened (missing, damaged: the message says which). Lookups need
+ * the data of every enabled provider, as in the daemons (cache_set_required).
+ * flags: CACHE_RECOVER for the commands that refill it (cache load, refresh).
+ */
+cache *ctl_cache_flags(ctl *c, enum cache_mode mode, unsigned flags)
 {
     conf *cfg = ctl_config(c);
     cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size,
-                    (unsigned)cfg->general.cache_max_readers};
+                    (unsigned)cfg->general.cache_max_readers, flags};
     char err[512];
 
     if (c->cache)
@@ -67,7 +73,14 @@ cache *ctl_cache(ctl *c, enum cache_mode mode)
     c->cache = cache_open(cfg->general.cache_path, mode, &o, err, sizeof(err));
     if (c->cache == NULL)
         exit(ctl_fail(mode == CACHE_RDONLY ? EX_UNAVAILABLE : EX_CANTCREAT, "%s", err));
+    cache_set_required(c->cache, verdict_required(cfg));
     return c->cache;
+}
+
+/* ctl_cache - ctl_cache_flags without flags */
+cache *ctl_cache(ctl *c, enum cache_mode mode)
+{
+    return ctl_cache_flags(c, mode, 0);
 }
 
 /* ctl_print_json - pretty JSON on stdout, consuming j */

@@ -96,7 +96,13 @@ void milter_config_put(milter_config *mc)
     free(mc);
 }
 
-/* milter_cache - the process's cache handle; reopened (rate-limited) while missing */
+/*
+ * milter_cache - the process's cache handle. Opened with CACHE_RETRY: a
+ * cache that is missing or damaged still gives a handle, which answers
+ * CACHE_ERROR (handling.cache_error) and reopens itself every few seconds;
+ * the milter never repairs it (sendgate-policyd does). NULL only when out
+ * of memory, then retried every 10 seconds.
+ */
 cache *milter_cache(void)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -107,15 +113,18 @@ cache *milter_cache(void)
     if (milter_cache_handle == NULL && time(NULL) - last_try >= 10) {
         milter_config *mc = milter_config_get();
         cache_opts o = {mc->cfg->general.cache_map_size, mc->cfg->general.cache_max_map_size,
-                        (unsigned)mc->cfg->general.cache_max_readers};
-        char err[512];
+                        (unsigned)mc->cfg->general.cache_max_readers, CACHE_RETRY};
+        char err[512] = "";
         last_try = time(NULL);
         milter_cache_handle =
                 cache_open(mc->cfg->general.cache_path, CACHE_RDONLY, &o, err, sizeof(err));
-        if (milter_cache_handle == NULL)
-            log_warn("%s; handling.cache_error applies until it can be opened", err);
+        if (milter_cache_handle == NULL || *err)
+            log_err("%s; handling.cache_error applies until it can be opened",
+                    *err ? err : "out of memory");
         else
             log_info("cache %s opened", mc->cfg->general.cache_path);
+        if (milter_cache_handle)
+            cache_set_required(milter_cache_handle, verdict_required(mc->cfg));
         milter_config_put(mc);
     }
     c = milter_cache_handle;
@@ -163,6 +172,8 @@ static void milter_reload(void)
     milter_current = mc;
     pthread_mutex_unlock(&milter_cfg_lock);
     milter_config_put(old);
+    if (milter_cache() != NULL) /* providers enabled or disabled: what lookups need */
+        cache_set_required(milter_cache(), verdict_required(mc->cfg));
     log_set_level(log_level_parse(conf_enum_text(mc->cfg, CK_general_log_level)));
     log_info("configuration reloaded from %s", milter_conf_path);
 }

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/verdict.h"
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
@@ -229,18 +230,36 @@ static void policyd_chown_cache(const conf *c)
     }
 }
 
-/* policyd_open_cache - read-write (the refresher writes), created when missing */
+/* policyd_cache_damaged - the cache was found damaged: refresh now, which rebuilds it */
+static void policyd_cache_damaged(void *arg)
+{
+    policyd_refresher_trigger(arg);
+}
+
+/*
+ * policyd_open_cache - read-write (the refresher writes), created when
+ * missing. CACHE_RECOVER: a damaged data.mdb is moved aside and a new cache
+ * started (here, or at the first write after the damage is found); the
+ * refresher then fills it. The daemon (not --once) also opens with
+ * CACHE_RETRY: a cache that cannot be opened even so still gives a handle,
+ * so the daemon serves handling.cache_error instead of refusing to start.
+ */
 static bool policyd_open_cache(policyd *p)
 {
     const struct conf_general *g = &p->cfg->general;
-    cache_opts o = {g->cache_map_size, g->cache_max_map_size, (unsigned)g->cache_max_readers};
-    char err[512];
+    cache_opts o = {g->cache_map_size, g->cache_max_map_size, (unsigned)g->cache_max_readers,
+                    CACHE_RECOVER | (p->once ? 0 : CACHE_RETRY)};
+    char err[512] = "";
 
     p->cache = cache_open(g->cache_path, CACHE_RDWR, &o, err, sizeof(err));
-    if (p->cache == NULL) {
-        log_err("%s", err);
-        return false;
+    if (p->cache == NULL || *err) {
+        log_err("%s%s", *err ? err : "cache: out of memory",
+                p->cache ? "; handling.cache_error applies until it can be opened" : "");
+        if (p->cache == NULL)
+            return false;
     }
+    cache_set_required(p->cache, verdict_required(p->cfg));
+    cache_on_damage(p->cache, policyd_cache_damaged, p);
     policyd_chown_cache(p->cfg);
     return true;
 }
@@ -317,6 +336,7 @@ static void policyd_reload_commit(policyd *p, conf *n, netlist *nets, int fds[SE
     p->d->cfg = n;
     p->d->internal = &p->nets;
     p->cfg = n;
+    cache_set_required(p->cache, verdict_required(n));
     log_set_level(policyd_log_level(n));
     policyd_refresher_reload(p, n);
     conf_unref(old);

@@ -111,7 +111,7 @@ static void carry_out(cache *prev, items *it, cache_out_item *o)
     const cache_out_entry *old;
     cache_out_entry fresh = o->e;
 
-    if (rec && cache_get_outbound(prev, o->domain, rec) == CACHE_OK &&
+    if (rec && cache_peek_outbound(prev, o->domain, rec) == CACHE_OK &&
         (old = cache_outbound_find(rec, PROV_JETEMAIL)) != NULL) {
         items_copy_out(it, &o->e, old);
         /* the list is fresh: its status and id win; settings stay as they were */
@@ -243,7 +243,7 @@ static bool carry_in(cache *prev, items *it, cache_in_item *in)
     cache_inbound rec;
     bool found = false;
 
-    if (prev == NULL || cache_get_inbound(prev, in->domain, &rec) != CACHE_OK)
+    if (prev == NULL || cache_peek_inbound(prev, in->domain, &rec) != CACHE_OK)
         return false;
     for (uint8_t i = 0; i < rec.n; i++)
         if (rec.e[i].provider == PROV_JETEMAIL) {

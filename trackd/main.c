@@ -311,23 +311,31 @@ static int trackd_serve(const struct trackd_opts *o, conf **cfg, trackreq_state 
     return 0;
 }
 
-/* trackd_open_stores - the provider cache (read-write: unsubscriptions) and the statistics */
+/*
+ * trackd_open_stores - the provider cache (read-write: unsubscriptions) and the statistics
+ *
+ * Neither stops the links from working. The provider cache is opened with
+ * CACHE_RETRY: while it is missing or damaged (sendgate-policyd rebuilds
+ * it) a handle still answers, unsubscriptions get the "try again" page and
+ * the cache is reopened every few seconds. Damaged statistics are moved
+ * aside and started again (trackstats.c); when even that fails, trackd
+ * runs without counters: the events file still records every event.
+ */
 static bool trackd_open_stores(const conf *c, cache **ca, trackstats **ts)
 {
     cache_opts co = {c->general.cache_map_size, c->general.cache_max_map_size,
-                     (unsigned)c->general.cache_max_readers};
-    char err[512];
+                     (unsigned)c->general.cache_max_readers, CACHE_RETRY};
+    char err[512] = "";
 
     if ((*ca = cache_open(c->general.cache_path, CACHE_RDWR, &co, err, sizeof(err))) == NULL) {
         log_err("%s", err);
         return false;
     }
+    if (*err)
+        log_err("%s; unsubscriptions cannot be recorded until it can be opened", err);
     if ((*ts = trackstats_open(c->trackd.stats_path, c->trackd.stats_map_size, false, err,
-                               sizeof(err))) == NULL) {
-        log_err("%s", err);
-        cache_close(*ca);
-        return false;
-    }
+                               sizeof(err))) == NULL)
+        log_err("%s; statistics are not kept (the events file still records every event)", err);
     return true;
 }
 

@@ -8,12 +8,15 @@
 #include "trackd/trackstats.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "cache/envcheck.h"
 #include "lib/log.h"
 #include "lib/token.h"
 
@@ -22,13 +25,36 @@
 #define TS_DAY_VLEN   (2 + 8 * TS__COUNT)
 #define TS_MSG_VLEN   13
 #define TS_GROW_LIMIT 16
+#define TS_RETRY_SECS 60 /* a damaged environment is rebuilt at most this often */
 
+/*
+ * Damage (cache/envcheck.h): the files are checked before LMDB maps them,
+ * every transaction runs inside a SIGBUS guard, and a stat notices a file
+ * truncated or replaced while open. The writer (sendgate-trackd's event
+ * thread, the only user of its handle) moves a damaged data.mdb aside and
+ * starts new counters, at open or at its next batch; until then events
+ * are only written to the events file. A reader (sendgatectl stats) says
+ * what is wrong and stops.
+ */
 struct trackstats {
-    MDB_env *env;
+    MDB_env *env; /* NULL while damaged */
     MDB_dbi days, msgs;
     size_t map_size, max_map_size;
     bool rdonly;
+    bool damaged, content; /* content: LMDB found it, the file check may not */
+    time_t next_try;
+    cache_env_watch watch;
+    char path[PATH_MAX];
 };
+
+/* one transaction in progress; volatile: still right after a SIGBUS jump */
+typedef struct ts_op {
+    cache_env_guard g;
+    MDB_txn *volatile txn;
+    MDB_cursor *volatile cur;
+    volatile long n;
+    volatile bool ok;
+} ts_op;
 
 typedef struct ts_msg {
     uint32_t first_open;  /* day + 1, 0 = never */
@@ -99,14 +125,104 @@ static void ts_encode_day(const uint64_t in[TS__COUNT], unsigned char *p)
             p[2 + 8 * f + (size_t)i] = (unsigned char)(in[f] >> (8 * i));
 }
 
-/* trackstats_open - open (and for a writer create) the environment at path */
+/* ts_env_open - check, recover (writer), open the environment and its databases */
+static bool ts_env_open(trackstats *s, ts_op *op, char *err, size_t errlen)
+{
+    cache_env_report r;
+    char moved[PATH_MAX + 64], why[CACHE_ENV_WHY_MAX];
+    const char *damage;
+    MDB_txn *txn;
+    int rc;
+
+    cache_env_check(s->path, &r);
+    damage = r.state == CACHE_ENV_DAMAGED ? r.why : "LMDB found damaged data";
+    if (!s->rdonly &&
+        (r.state == CACHE_ENV_DAMAGED || (s->content && r.state == CACHE_ENV_SOUND))) {
+        if (!cache_env_set_aside(s->path, moved, sizeof(moved), why, sizeof(why))) {
+            snprintf(err, errlen, "statistics %s are damaged (%s) and %s", s->path, damage, why);
+            return false;
+        }
+        log_err("statistics %s are damaged (%s): moved them to %s; counting starts again from "
+                "zero (the events file has every event)",
+                s->path, damage, moved);
+        s->content = false;
+        cache_env_check(s->path, &r);
+    }
+    if (r.state == CACHE_ENV_DAMAGED) {
+        snprintf(err, errlen, "statistics %s are damaged: %s%s", s->path, r.why,
+                 s->rdonly ? " (sendgate-trackd moves them aside when it starts)" : "");
+        return false;
+    }
+    if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 4)) ||
+        (rc = mdb_env_set_maxreaders(s->env, 126)) ||
+        (rc = s->rdonly ? 0 : mdb_env_set_mapsize(s->env, s->map_size)) ||
+        (rc = mdb_env_open(s->env, s->path, s->rdonly ? MDB_RDONLY : MDB_NOSYNC, 0660))) {
+        snprintf(err, errlen, "open statistics %s: %s%s", s->path, mdb_strerror(rc),
+                 s->rdonly && rc == ENOENT ? " (sendgate-trackd has not recorded anything yet)"
+                                           : "");
+        goto fail;
+    }
+    if ((rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0, &txn)) == 0) {
+        op->txn = txn;
+        if ((rc = mdb_dbi_open(txn, "days", s->rdonly ? 0 : MDB_CREATE, &s->days)) ||
+            (rc = mdb_dbi_open(txn, "msgs", s->rdonly ? 0 : MDB_CREATE, &s->msgs)))
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn);
+        op->txn = NULL;
+    }
+    if (rc) {
+        snprintf(err, errlen, "open statistics %s: %s%s", s->path,
+                 rc == MDB_NOTFOUND ? "not initialised" : mdb_strerror(rc),
+                 s->rdonly && rc == MDB_NOTFOUND
+                         ? " (sendgate-trackd has not recorded anything yet)"
+                         : "");
+        goto fail;
+    }
+    /* after the databases: a new environment has grown, and shorter is damage from now on */
+    if (!cache_env_watch_init(&s->watch, s->path, &r, why, sizeof(why))) {
+        snprintf(err, errlen, "open statistics %s: %s", s->path, why);
+        goto fail;
+    }
+    return true;
+fail:
+    cache_env_watch_close(&s->watch);
+    if (s->env)
+        mdb_env_close(s->env);
+    s->env = NULL;
+    return false;
+}
+
+/* ts_env_start - ts_env_open inside a SIGBUS guard (it runs LMDB's first transaction) */
+static bool ts_env_start(trackstats *s, char *err, size_t errlen)
+{
+    ts_op op;
+
+    op.txn = NULL;
+    op.cur = NULL;
+    op.ok = false;
+    cache_env_guard_push(&op.g);
+    if (sigsetjmp(op.g.jb, 0) != 0) {
+        snprintf(err, errlen, "statistics %s: a page vanished while opening them (truncated)",
+                 s->path);
+        if (op.txn)
+            mdb_txn_abort(op.txn);
+        s->content = true;
+        cache_env_watch_close(&s->watch);
+        mdb_env_close(s->env);
+        s->env = NULL;
+        return false;
+    }
+    op.ok = ts_env_open(s, &op, err, errlen);
+    cache_env_guard_pop(&op.g);
+    return op.ok;
+}
+
+/* trackstats_open - open (and for a writer create, or rebuild when damaged) the environment */
 trackstats *trackstats_open(const char *path, size_t map_size, bool rdonly, char *err,
                             size_t errlen)
 {
     trackstats *s = calloc(1, sizeof(*s));
-    MDB_txn *txn = NULL;
-    unsigned flags = rdonly ? MDB_RDONLY : MDB_NOSYNC;
-    int rc;
 
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -115,28 +231,14 @@ trackstats *trackstats_open(const char *path, size_t map_size, bool rdonly, char
     s->rdonly = rdonly;
     s->map_size = map_size;
     s->max_map_size = map_size * TS_GROW_LIMIT;
+    s->watch.dirfd = s->watch.fd = -1;
+    snprintf(s->path, sizeof(s->path), "%s", path);
     if (!rdonly && mkdir(path, 0750) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "create statistics directory %s: %s", path, strerror(errno));
         free(s);
         return NULL;
     }
-    if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 4)) ||
-        (rc = mdb_env_set_maxreaders(s->env, 126)) ||
-        (rc = rdonly ? 0 : mdb_env_set_mapsize(s->env, map_size)) ||
-        (rc = mdb_env_open(s->env, path, flags, 0660)) ||
-        (rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn)) ||
-        (rc = mdb_dbi_open(txn, "days", rdonly ? 0 : MDB_CREATE, &s->days)) ||
-        (rc = mdb_dbi_open(txn, "msgs", rdonly ? 0 : MDB_CREATE, &s->msgs)) ||
-        (rc = mdb_txn_commit(txn))) {
-        snprintf(err, errlen, "open statistics %s: %s%s", path,
-                 rc == MDB_NOTFOUND ? "not initialised" : mdb_strerror(rc),
-                 rdonly && (rc == ENOENT || rc == MDB_NOTFOUND)
-                         ? " (sendgate-trackd has not recorded anything yet)"
-                         : "");
-        if (txn && rc != 0)
-            mdb_txn_abort(txn);
-        if (s->env)
-            mdb_env_close(s->env);
+    if (!ts_env_start(s, err, errlen)) {
         free(s);
         return NULL;
     }
@@ -148,16 +250,82 @@ void trackstats_close(trackstats *s)
 {
     if (s == NULL)
         return;
-    if (!s->rdonly)
+    if (!s->rdonly && s->env && !s->damaged)
         mdb_env_sync(s->env, 1);
-    mdb_env_close(s->env);
+    cache_env_watch_close(&s->watch);
+    if (s->env)
+        mdb_env_close(s->env);
     free(s);
 }
 
 /* trackstats_sync - flush what MDB_NOSYNC left in the page cache */
 bool trackstats_sync(trackstats *s)
 {
-    return mdb_env_sync(s->env, 1) == 0;
+    return s->env && !s->damaged && mdb_env_sync(s->env, 1) == 0;
+}
+
+/* ts_damaged - stop using the environment; the writer rebuilds it at its next batch */
+static void ts_damaged(trackstats *s, bool content, const char *why)
+{
+    s->content |= content;
+    if (!s->damaged)
+        log_err("statistics %s: %s; counters are not kept until %s", s->path, why,
+                s->rdonly ? "the file is sound again"
+                          : "they are moved aside and started again (the events file has every "
+                            "event)");
+    s->damaged = true;
+    s->next_try = time(NULL);
+}
+
+/* ts_ready - a sound environment to use now; the writer rebuilds a damaged one */
+static bool ts_ready(trackstats *s, bool write)
+{
+    char err[CACHE_ENV_WHY_MAX + 128], why[CACHE_ENV_WHY_MAX];
+
+    if (s->damaged) {
+        if (s->rdonly || time(NULL) < s->next_try)
+            return false;
+        s->next_try = time(NULL) + TS_RETRY_SECS;
+        cache_env_watch_close(&s->watch);
+        if (s->env)
+            mdb_env_close(s->env);
+        s->env = NULL;
+        if (!ts_env_start(s, err, sizeof(err))) {
+            log_err("%s; counters are not kept (the events file has every event)", err);
+            return false;
+        }
+        s->damaged = false;
+        log_notice("statistics %s: counting again", s->path);
+    }
+    if (!cache_env_watch_check(&s->watch, write, why, sizeof(why))) {
+        ts_damaged(s, false, why);
+        return false;
+    }
+    return true;
+}
+
+/* ts_fault - after a SIGBUS inside a transaction: drop it, mark the environment damaged */
+static bool ts_fault(trackstats *s, ts_op *op)
+{
+    if (op->cur)
+        mdb_cursor_close(op->cur);
+    if (op->txn)
+        mdb_txn_abort(op->txn); /* a writer's abort releases the writer lock */
+    ts_damaged(s, true,
+               "a page of data.mdb vanished while it was used (SIGBUS): the file was truncated "
+               "while in use");
+    return false;
+}
+
+/* ts_failed - an LMDB error: damage when LMDB says so */
+static void ts_failed(trackstats *s, int rc)
+{
+    char why[128];
+
+    if (!cache_env_lmdb_damage(rc))
+        return;
+    snprintf(why, sizeof(why), "%s (LMDB found damaged data)", mdb_strerror(rc));
+    ts_damaged(s, true, why);
 }
 
 /* ts_bump - add to counters of (domain, day) inside txn */
@@ -256,8 +424,8 @@ static bool ts_grow(trackstats *s)
     return true;
 }
 
-/* trackstats_apply - the effect of n events, in one write transaction */
-bool trackstats_apply(trackstats *s, const trackstats_event *ev, size_t n)
+/* ts_apply_body - trackstats_apply inside its guard */
+static bool ts_apply_body(trackstats *s, ts_op *op, const trackstats_event *ev, size_t n)
 {
     MDB_txn *txn;
     int rc;
@@ -265,22 +433,50 @@ bool trackstats_apply(trackstats *s, const trackstats_event *ev, size_t n)
     for (;;) {
         if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
             break;
+        op->txn = txn;
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = ts_apply_one(s, txn, &ev[i]);
+        if (rc == 0 && !ts_ready(s, true)) { /* cut meanwhile: committing would fill holes */
+            mdb_txn_abort(txn);
+            op->txn = NULL;
+            return false;
+        }
         if (rc == 0)
             rc = mdb_txn_commit(txn);
         else
             mdb_txn_abort(txn);
+        op->txn = NULL;
         if (rc != MDB_MAP_FULL || !ts_grow(s))
             break;
     }
-    if (rc != 0)
+    if (rc == 0) /* the size this commit gave the file: shorter is damage from now on */
+        ts_ready(s, true);
+    if (rc != 0) {
         log_err("statistics: %zu event(s) not counted: %s", n, mdb_strerror(rc));
+        ts_failed(s, rc);
+    }
     return rc == 0;
 }
 
-/* trackstats_prune - forget messages idle since before; returns how many, -1 on error */
-long trackstats_prune(trackstats *s, int64_t before)
+/* trackstats_apply - the effect of n events, in one write transaction */
+bool trackstats_apply(trackstats *s, const trackstats_event *ev, size_t n)
+{
+    ts_op op;
+
+    if (!ts_ready(s, true))
+        return false;
+    op.txn = NULL;
+    op.cur = NULL;
+    cache_env_guard_push(&op.g);
+    if (sigsetjmp(op.g.jb, 0) != 0)
+        return ts_fault(s, &op);
+    op.ok = ts_apply_body(s, &op, ev, n);
+    cache_env_guard_pop(&op.g);
+    return op.ok;
+}
+
+/* ts_prune_body - trackstats_prune inside its guard */
+static long ts_prune_body(trackstats *s, ts_op *op, int64_t before)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -291,10 +487,13 @@ long trackstats_prune(trackstats *s, int64_t before)
 
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
         return -1;
+    op->txn = txn;
     if ((rc = mdb_cursor_open(txn, s->msgs, &cur)) != 0) {
         mdb_txn_abort(txn);
+        op->txn = NULL;
         return -1;
     }
+    op->cur = cur;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const unsigned char *p = v.mv_data;
@@ -305,14 +504,36 @@ long trackstats_prune(trackstats *s, int64_t before)
         }
     }
     mdb_cursor_close(cur);
+    op->cur = NULL;
     if (rc == 0 || rc == MDB_NOTFOUND)
         rc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
+    op->txn = NULL;
     if (rc == 0)
         return n;
     log_err("statistics: pruning failed: %s", mdb_strerror(rc));
+    ts_failed(s, rc);
     return -1;
+}
+
+/* trackstats_prune - forget messages idle since before; returns how many, -1 on error */
+long trackstats_prune(trackstats *s, int64_t before)
+{
+    ts_op op;
+
+    if (!ts_ready(s, true))
+        return -1;
+    op.txn = NULL;
+    op.cur = NULL;
+    cache_env_guard_push(&op.g);
+    if (sigsetjmp(op.g.jb, 0) != 0) {
+        ts_fault(s, &op);
+        return -1;
+    }
+    op.n = ts_prune_body(s, &op, before);
+    cache_env_guard_pop(&op.g);
+    return op.n;
 }
 
 /* ts_rows_add - fold one day's counters into the row of its domain (rows sorted by key) */
@@ -350,13 +571,9 @@ static int ts_txn_read(trackstats *s, MDB_txn **txn)
     return rc;
 }
 
-/*
- * trackstats_query - per-domain sums over the days of [since, until) (unix times,
- * rounded to whole UTC days: the day holding since is included); domain NULL or "" = all.
- * Rows come sorted by domain; the caller frees *rows.
- */
-bool trackstats_query(trackstats *s, const char *domain, int64_t since, int64_t until,
-                      trackstats_row **rows, size_t *nrows)
+/* ts_query_body - trackstats_query inside its guard; an LMDB code */
+static int ts_query_body(trackstats *s, ts_op *op, const char *domain, int64_t since, int64_t until,
+                         trackstats_row **rows, size_t *nrows)
 {
     unsigned char key[DOMAIN_MAX + 5];
     uint32_t d0 = ts_day(since), d1 = until <= 0 ? 0 : (uint32_t)((until + 86399) / 86400);
@@ -365,22 +582,20 @@ bool trackstats_query(trackstats *s, const char *domain, int64_t since, int64_t 
     MDB_txn *txn;
     MDB_cursor *cur;
     MDB_val k, val;
-    int rc, op = MDB_FIRST;
+    int rc, how = MDB_FIRST;
 
-    *rows = NULL;
-    *nrows = 0;
-    if (ts_txn_read(s, &txn) != 0)
-        return false;
-    if (mdb_cursor_open(txn, s->days, &cur) != 0) {
-        mdb_txn_abort(txn);
-        return false;
-    }
+    if ((rc = ts_txn_read(s, &txn)) != 0)
+        return rc;
+    op->txn = txn;
+    if ((rc = mdb_cursor_open(txn, s->days, &cur)) != 0)
+        return rc;
+    op->cur = cur;
     if (dl) {
         k.mv_size = ts_day_key(domain, d0, key);
         k.mv_data = key;
-        op = MDB_SET_RANGE;
+        how = MDB_SET_RANGE;
     }
-    for (rc = mdb_cursor_get(cur, &k, &val, op); rc == 0;
+    for (rc = mdb_cursor_get(cur, &k, &val, how); rc == 0;
          rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *p = k.mv_data;
         size_t kl = k.mv_size;
@@ -394,14 +609,43 @@ bool trackstats_query(trackstats *s, const char *domain, int64_t since, int64_t 
         if (day < d0 || (until > 0 && day >= d1))
             continue;
         ts_decode_day(&val, v);
-        if (!ts_rows_add(rows, nrows, &cap, (const char *)p, v)) {
-            rc = ENOMEM;
-            break;
-        }
+        if (!ts_rows_add(rows, nrows, &cap, (const char *)p, v))
+            return ENOMEM;
     }
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * trackstats_query - per-domain sums over the days of [since, until) (unix times,
+ * rounded to whole UTC days: the day holding since is included); domain NULL or "" = all.
+ * Rows come sorted by domain; the caller frees *rows.
+ */
+bool trackstats_query(trackstats *s, const char *domain, int64_t since, int64_t until,
+                      trackstats_row **rows, size_t *nrows)
+{
+    ts_op op;
+
+    *rows = NULL;
+    *nrows = 0;
+    if (!ts_ready(s, false))
+        return false;
+    op.txn = NULL;
+    op.cur = NULL;
+    cache_env_guard_push(&op.g);
+    if (sigsetjmp(op.g.jb, 0) != 0) {
+        ts_fault(s, &op);
+        op.n = EIO;
+    } else {
+        op.n = ts_query_body(s, &op, domain, since, until, rows, nrows);
+        cache_env_guard_pop(&op.g);
+        if (op.cur)
+            mdb_cursor_close(op.cur);
+        if (op.txn)
+            mdb_txn_abort(op.txn);
+        if (op.n != 0)
+            ts_failed(s, (int)op.n);
+    }
+    if (op.n != 0) {
         free(*rows);
         *rows = NULL;
         *nrows = 0;

@@ -29,7 +29,7 @@ static cache_outbound *rec;
 static cache *open_at(const char *name, enum cache_mode mode, size_t map, size_t max, char *err,
                       size_t errlen)
 {
-    cache_opts o = {map, max, 126};
+    cache_opts o = {map, max, 126, 0};
     char path[400];
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);

@@ -328,7 +328,7 @@ int main(void)
            "configuration bundle");
     cur->tracking = tracking_state_new(cfg, err, sizeof(err));
     tap_ok(cur->tracking != NULL, "token keys loaded");
-    cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size, 126};
+    cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size, 126, 0};
     snprintf(path, sizeof(path), "%s/cache", dir);
     ca = cache_open(path, CACHE_RDONLY, &o, err, sizeof(err));
     tap_ok(ca != NULL, "cache opened read-only");

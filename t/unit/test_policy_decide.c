@@ -73,7 +73,7 @@ static void in_domain(const char *domain, int delivery, bool active, bool dns)
 
 static void fill_cache(void)
 {
-    cache_opts o = {1 << 22, 1 << 26, 126};
+    cache_opts o = {1 << 22, 1 << 26, 126, 0};
     char err[256];
 
     if (mkdtemp(dir) == NULL || (ca = cache_open(dir, CACHE_RDWR, &o, err, sizeof(err))) == NULL) {

@@ -61,7 +61,7 @@ static bool refused(const char *text, int line, const char *want)
 
 static cache *open_cache(void)
 {
-    cache_opts o = {1 << 20, 64 << 20, 126};
+    cache_opts o = {1 << 20, 64 << 20, 126, 0};
     char err[512], p[300];
     cache *c;
 

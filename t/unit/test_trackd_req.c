@@ -39,7 +39,7 @@ static void setup(const char *privacy)
     char conf_path[300], key_path[300], text[2000], err[512];
     conf_report rep;
     conf *cfg;
-    cache_opts co = {1 << 20, 1 << 24, 126};
+    cache_opts co = {1 << 20, 1 << 24, 126, 0};
 
     write_file("k", "7 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 0600,
                key_path, sizeof(key_path));
