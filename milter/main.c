@@ -20,7 +20,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,33 @@ static cache *milter_cache_handle;
 static const char *milter_conf_path = MILTER_DEFAULT_CONF;
 static bool milter_conf_explicit;
 
+/* milter_user_name - the user this process runs as, for messages */
+static const char *milter_user_name(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+
+    return pw ? pw->pw_name : "?";
+}
+
+/* milter_key_fix - the command that makes the first unusable key file usable */
+static void milter_key_fix(const conf *cfg, char *fix, size_t len)
+{
+    struct group *gr = getgrgid(getegid());
+
+    for (size_t i = 0; i < cfg->tracking.key_files.n; i++) {
+        const char *f = cfg->tracking.key_files.v[i];
+        if (access(f, F_OK) != 0) {
+            snprintf(fix, len, "sendgatectl token genkey %s", f);
+            return;
+        }
+        if (access(f, R_OK) != 0) {
+            snprintf(fix, len, "chgrp %s %s && chmod 0640 %s", gr ? gr->gr_name : "sendgate", f, f);
+            return;
+        }
+    }
+    snprintf(fix, len, "sendgatectl check-config names the command");
+}
+
 /* milter_config_build - a configuration bundle from a loaded conf (consumes cfg) */
 static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
 {
@@ -61,9 +90,29 @@ static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
         milter_config_put(mc);
         return NULL;
     }
-    mc->tracking = tracking_state_new(cfg, err, errlen);
-    if (mc->tracking == NULL && *err)
-        log_warn("tracking is off: %s", err);
+    if (cfg->tracking.key_files.n == 0 && *cfg->tracking.default_host) {
+        snprintf(err, errlen,
+                 "tracking.default_host = %s, but tracking.key_files is empty: links cannot be "
+                 "signed; fix: sendgatectl token genkey %s/token-1.key and list it in "
+                 "tracking.key_files, or empty tracking.default_host to turn tracking off",
+                 cfg->tracking.default_host, SG_CONFDIR);
+        milter_config_put(mc);
+        return NULL;
+    } else if (cfg->tracking.key_files.n == 0) {
+        /* tracking is off: mail goes out unchanged, as the operator chose */
+        log_info("tracking is off (tracking.key_files is empty)");
+    } else if ((mc->tracking = tracking_state_new(cfg, err, errlen)) == NULL) {
+        /* configured but unusable: refuse, rather than send tracked domains' mail untracked */
+        char why[400], fix[300];
+        snprintf(why, sizeof(why), "%s", err);
+        milter_key_fix(cfg, fix, sizeof(fix));
+        snprintf(err, errlen,
+                 "tracking.key_files: %s; the milter (user %s) must read every key file to sign "
+                 "links; fix: %s, or empty tracking.key_files to send mail untracked",
+                 why, milter_user_name(), fix);
+        milter_config_put(mc);
+        return NULL;
+    }
     err[0] = '\0';
     return mc;
 }
@@ -214,6 +263,7 @@ static int milter_serve(bool foreground)
     pthread_t sigthr;
     char err[512];
     int ready = -1, rc;
+    bool is_unix;
 
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -232,8 +282,16 @@ static int milter_serve(bool foreground)
         return EX_CANTCREAT;
     }
     (void)milter_cache(); /* open it now, before libmilter starts threads */
-    milter_noreply = strncmp(mc->cfg->milter.socket, "unix:", 5) == 0 ||
-                     strncmp(mc->cfg->milter.socket, "local:", 6) == 0;
+    is_unix = strncmp(mc->cfg->milter.socket, "unix:", 5) == 0 ||
+              strncmp(mc->cfg->milter.socket, "local:", 6) == 0;
+    milter_noreply = is_unix;
+    /* a group the process may not give the socket to: exit 78, not a restart loop */
+    if (is_unix && !daemon_socket_group_check("milter.socket_group", mc->cfg->milter.socket_group,
+                                              err, sizeof(err))) {
+        log_err("%s", err);
+        daemon_detach_done(ready, EX_CONFIG);
+        return EX_CONFIG;
+    }
     if ((rc = listener_open(mc->cfg, err, sizeof(err))) != 0) {
         log_err("%s", err);
         daemon_detach_done(ready, rc);
