@@ -75,6 +75,20 @@ def params_of(text):
     return {m.group(1) for m in re.finditer(r"^([a-z_0-9]+)\s*=", text, re.M)}
 
 
+# --- the documentation quotes the snippet, it does not keep a copy of its own ---------
+doc, block, inside = read(os.path.join(TOP, "doc", "policyd.md")).splitlines(), [], False
+for line in doc:
+    if "the shipped `conf/postfix/main.cf.sendgate` section" in line:
+        inside = True
+    elif inside and (line.startswith("    ") or (not line.strip() and not block)):
+        if line.strip():
+            block.append(line[4:])
+    elif inside:
+        break
+snippet_lines = read(MAIN_SNIPPET).splitlines()
+t.ok(block and all(l in snippet_lines for l in block),
+     "doc/policyd.md's main.cf lines are the snippet's, verbatim")
+
 # --- the machine as the package leaves it: user sendgate, postfix in its group ---------
 run(["systemd-sysusers", os.path.join(TOP, "packaging", "sysusers", "sendgate.conf")])
 pw = pwd.getpwnam("sendgate")
@@ -146,7 +160,7 @@ class ShippedPostfix(Postfix):
     def walkthrough(self):
         """doc/operations.md step 4 without systemd, for this instance (postfix -c DIR)."""
         pf = "postfix -c %s" % os.path.join(self.run, "etc")
-        return run(["sh", "-c", "%s check && { %s status >/dev/null 2>&1 && %s reload || %s start; }"
+        return run(["sh", "-c", "%s check && { %s status && %s reload || %s start; }"
                     % (pf, pf, pf, pf)])
 
     def postconf(self, *args):
