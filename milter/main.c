@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -232,6 +233,9 @@ static void *milter_signals(void *arg)
         } else if (sig == SIGTERM || sig == SIGINT) {
             log_info("signal %d: stopping", sig);
             daemon_notify("STOPPING=1");
+            /* this thread loaded token keys at reloads: free its OpenSSL state
+             * now, not in a thread-exit handler racing the process's exit */
+            OPENSSL_thread_stop();
             smfi_stop();
             return NULL;
         }
