@@ -6,17 +6,18 @@
  *
  * START-UP ORDER
  *	inherited descriptors closed; configuration loaded and checked; all
- *	signals blocked (libmilter's threads inherit the mask) and a sigwait
- *	thread started; detach unless -f; the LMDB cache opened once, before
- *	any libmilter thread; the socket opened (a stale unix socket removed
- *	only when nothing answers on it; mode and group applied; TCP_NODELAY
- *	set on an inet listener); privileges dropped; READY=1 to systemd;
- *	smfi_main.
+ *	signals blocked (every thread inherits the mask); detach unless -f;
+ *	the LMDB cache opened once, before any libmilter thread; the socket
+ *	opened (a stale unix socket removed only when nothing answers on it;
+ *	mode and group applied; TCP_NODELAY set on an inet listener);
+ *	privileges dropped; the reload worker and smfi_main's thread started;
+ *	READY=1 to systemd; the main thread waits for signals.
  *
  * SIGNALS
  *	SIGHUP reloads sendgate.conf: a file with errors is refused and the
  *	running configuration kept. Connections keep the configuration they
- *	started with. SIGTERM and SIGINT stop the milter (smfi_stop).
+ *	started with. SIGTERM and SIGINT stop the milter (smfi_stop). Why the
+ *	main thread takes them, not libmilter's: see milter_reloader.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -217,28 +218,88 @@ static void milter_reload(void)
     log_info("configuration reloaded from %s", milter_conf_path);
 }
 
-/* milter_signals - the sigwait thread: signals become actions outside signal context */
-static void *milter_signals(void *arg)
+/*
+ * Signals. smfi_main starts a thread of libmilter's own that sigwaits for
+ * SIGHUP, SIGTERM and SIGINT and stops the milter on any of them, SIGHUP
+ * included (libmilter/signal.c): a reload delivered there would end the
+ * milter. Linux gives a process-directed signal to the main thread first
+ * when that thread can take it, so the main thread is the one that
+ * sigwaits, smfi_main runs in a thread of its own, and reloads are done by
+ * a worker: the main thread is back in sigwait at once. Should libmilter
+ * stop by itself all the same, the milter exits 75, not 0, and systemd's
+ * Restart=on-failure starts it again.
+ */
+static pthread_mutex_t milter_sig_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t milter_sig_cond = PTHREAD_COND_INITIALIZER;
+static bool milter_reload_pending, milter_reloader_quit; /* under milter_sig_lock */
+static bool milter_stop_requested, milter_main_done;     /* under milter_sig_lock */
+static pthread_t milter_main_thread;
+static int milter_main_rc;
+
+/* milter_reloader - the worker that reloads on each SIGHUP the main thread hands over */
+static void *milter_reloader(void *arg)
 {
-    sigset_t *set = arg;
+    (void)arg;
+    pthread_mutex_lock(&milter_sig_lock);
+    for (;;) {
+        while (!milter_reload_pending && !milter_reloader_quit)
+            pthread_cond_wait(&milter_sig_cond, &milter_sig_lock);
+        if (milter_reloader_quit)
+            break;
+        milter_reload_pending = false;
+        pthread_mutex_unlock(&milter_sig_lock);
+        daemon_notify("RELOADING=1");
+        milter_reload();
+        daemon_notify("READY=1");
+        pthread_mutex_lock(&milter_sig_lock);
+    }
+    pthread_mutex_unlock(&milter_sig_lock);
+    OPENSSL_thread_stop(); /* token keys were loaded here */
+    return NULL;
+}
+
+/* milter_libmilter - smfi_main; when it ends without being asked to, wake the main thread */
+static void *milter_libmilter(void *arg)
+{
+    bool asked;
+
+    (void)arg;
+    milter_main_rc = smfi_main();
+    pthread_mutex_lock(&milter_sig_lock);
+    milter_main_done = true;
+    asked = milter_stop_requested;
+    pthread_mutex_unlock(&milter_sig_lock);
+    if (!asked)
+        pthread_kill(milter_main_thread, SIGTERM);
+    return NULL;
+}
+
+/* milter_signals - the main thread's sigwait loop; true when libmilter stopped by itself */
+static bool milter_signals(const sigset_t *set)
+{
+    bool done;
     int sig;
 
     for (;;) {
         if (sigwait(set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            daemon_notify("RELOADING=1");
-            milter_reload();
-            daemon_notify("READY=1");
-        } else if (sig == SIGTERM || sig == SIGINT) {
-            log_info("signal %d: stopping", sig);
-            daemon_notify("STOPPING=1");
-            /* this thread loaded token keys at reloads: free its OpenSSL state
-             * now, not in a thread-exit handler racing the process's exit */
-            OPENSSL_thread_stop();
-            smfi_stop();
-            return NULL;
+            pthread_mutex_lock(&milter_sig_lock);
+            milter_reload_pending = true;
+            pthread_cond_signal(&milter_sig_cond);
+            pthread_mutex_unlock(&milter_sig_lock);
+            continue;
         }
+        pthread_mutex_lock(&milter_sig_lock);
+        done = milter_main_done;
+        milter_stop_requested = true;
+        pthread_mutex_unlock(&milter_sig_lock);
+        if (done)
+            return true;
+        log_info("signal %d: stopping", sig);
+        daemon_notify("STOPPING=1");
+        smfi_stop();
+        return false;
     }
 }
 
@@ -264,10 +325,10 @@ static int milter_serve(bool foreground)
 {
     milter_config *mc = milter_current;
     sigset_t set;
-    pthread_t sigthr;
+    pthread_t reloader, libmilter;
     char err[512];
     int ready = -1, rc;
-    bool is_unix;
+    bool is_unix, by_itself;
 
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -307,16 +368,34 @@ static int milter_serve(bool foreground)
         daemon_detach_done(ready, EX_NOPERM);
         return EX_NOPERM;
     }
-    pthread_create(&sigthr, NULL, milter_signals, &set);
-    pthread_detach(sigthr);
+    milter_main_thread = pthread_self();
+    if (pthread_create(&reloader, NULL, milter_reloader, NULL) != 0 ||
+        pthread_create(&libmilter, NULL, milter_libmilter, NULL) != 0) {
+        log_err("cannot start threads");
+        daemon_detach_done(ready, EX_OSERR);
+        return EX_OSERR;
+    }
     log_info("sendgate-milter %s ready on %s", SG_VERSION, mc->cfg->milter.socket);
     daemon_detach_done(ready, 0);
     daemon_notify("READY=1");
-    rc = smfi_main();
+    by_itself = milter_signals(&set);
+    pthread_join(libmilter, NULL);
+    pthread_mutex_lock(&milter_sig_lock);
+    milter_reloader_quit = true;
+    pthread_cond_signal(&milter_sig_cond);
+    pthread_mutex_unlock(&milter_sig_lock);
+    pthread_join(reloader, NULL);
     listener_close(milter_current->cfg);
     if (*milter_current->cfg->milter.pid_file)
         daemon_pidfile_remove(milter_current->cfg->milter.pid_file);
-    return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
+    if (milter_main_rc != MI_SUCCESS)
+        return EX_SOFTWARE;
+    if (by_itself) {
+        log_err("libmilter stopped without being asked to (a signal its own thread took); "
+                "exiting 75 so that systemd starts the milter again");
+        return EX_TEMPFAIL;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,7 @@ import pwd
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from sgtest import TOP, T, bin_path, run, tmpdir, wait_for  # noqa: E402
@@ -99,8 +100,10 @@ def logtext():
 
 
 try:
-    t.ok(wait_for(lambda: os.path.exists(sock) or m.poll() is not None, 20) and m.poll() is None,
-         "milter without key files or default_host: tracking off, it starts")
+    # READY (the log line) first, as systemd allows a reload only after READY=1
+    t.ok(wait_for(lambda: "ready on" in logtext() or m.poll() is not None, 20) and
+         m.poll() is None, "milter without key files or default_host: tracking off, it starts")
+    time.sleep(0.2)
     t.like(logtext(), "tracking is off", "and says tracking is off")
     with open(path, "a") as f:
         f.write("[tracking]\nkey_files = %s\n" % key)
@@ -111,6 +114,11 @@ try:
     t.ok(wait_for(lambda: "reload refused" in logtext(), 15),
          "the key unreadable: the reload is refused")
     t.like(logtext(), "tracking.key_files: %s: Permission denied" % key, "naming the key file")
+    for _ in range(5):  # one reload after another: never a stop
+        m.send_signal(signal.SIGHUP)
+        time.sleep(0.05)
+    t.ok(wait_for(lambda: logtext().count("reload refused") >= 2, 15) and m.poll() is None,
+         "SIGHUP again and again: still running (libmilter's own thread never stops it)")
     r = run([bin_path("sendgatectl"), "-c", path, "--json", "status", "milter"])
     state = json.loads(r.stdout)["services"]["milter"]["state"] if r.stdout.startswith("{") else r.stdout
     t.is_(state, "ok", "the milter keeps serving with the configuration it has (status: option "
