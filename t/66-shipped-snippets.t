@@ -2,7 +2,8 @@
 # What we ship works as shipped: every Postfix and nginx snippet of conf/,
 # taken from the shipped files themselves, applied whole to real servers on
 # loopback, with mail sent through them. (conf/sendmail/sendgate.mc has its
-# own test, t/33-milter-sendmail.t.)
+# own test, t/33-milter-sendmail.t; conf/sendgate.conf is checked by
+# t/10-conf-docs.t; conf/domains.conf is loaded here.)
 #
 #  * conf/postfix/main.cf.sendgate is appended whole to a main.cf that does
 #    not set its parameters, conf/postfix/master.cf.sendgate whole to a
@@ -88,6 +89,16 @@ for line in doc:
 snippet_lines = read(MAIN_SNIPPET).splitlines()
 t.ok(block and all(l in snippet_lines for l in block),
      "doc/policyd.md's main.cf lines are the snippet's, verbatim")
+
+# --- the sample static domains file (installed as /etc/sendgate/domains.conf) loads ---
+sample = os.path.join(tmpdir("sgsample-"), "sendgate.conf")
+with open(sample, "w") as f:
+    f.write("[general]\ncache_path = %s/cache\n[static]\nenabled = yes\nfile = %s\n"
+            % (os.path.dirname(sample), os.path.join(TOP, "conf", "domains.conf")))
+r = run([bin_path("sendgatectl"), "-c", sample, "cache", "load"])
+v = run([bin_path("sendgatectl"), "-c", sample, "verdict", "news@example.com", "you@example.org"])
+t.ok(r.returncode == 0 and v.returncode == 0 and "accept" in v.stdout,
+     "conf/domains.conf, the sample, loads into a cache (sendgatectl cache load, verdict)")
 
 # --- the machine as the package leaves it: user sendgate, postfix in its group ---------
 run(["systemd-sysusers", os.path.join(TOP, "packaging", "sysusers", "sendgate.conf")])
