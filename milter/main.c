@@ -106,12 +106,15 @@ static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
     } else if ((mc->tracking = tracking_state_new(cfg, err, errlen)) == NULL) {
         /* configured but unusable: refuse, rather than send tracked domains' mail untracked */
         char why[400], fix[300];
+        int n;
         snprintf(why, sizeof(why), "%s", err);
         milter_key_fix(cfg, fix, sizeof(fix));
-        snprintf(err, errlen,
-                 "tracking.key_files: %s; the milter (user %s) must read every key file to sign "
-                 "links; fix: %s, or empty tracking.key_files to send mail untracked",
-                 why, milter_user_name(), fix);
+        n = snprintf(err, errlen,
+                     "tracking.key_files: %s; the milter (user %s) must read every key file to "
+                     "sign links; fix: %s, or empty tracking.key_files to send mail untracked",
+                     why, milter_user_name(), fix);
+        if (n < 0 || (size_t)n >= errlen) /* very long paths: say at least what to run */
+            snprintf(err, errlen, "tracking.key_files: cannot load the keys; fix: %s", fix);
         milter_config_put(mc);
         return NULL;
     }
