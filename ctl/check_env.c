@@ -514,6 +514,50 @@ static void env_check_socket(const conf *c, conf_report *r, int key, const env_u
                     exists ? "" : ", as the daemon will create it", pfu->name, fix);
 }
 
+/*
+ * env_check_sendmail - the milter socket as Sendmail meets it ([milter] mta
+ * = sendmail): its MTA runs as root, so no group is needed and there is no
+ * chroot, but it refuses a socket below a group- or world-writable
+ * directory ("unsafe: World writable directory"); the daemon still creates
+ * the socket there.
+ */
+static void env_check_sendmail(const conf *c, conf_report *r, int key, const env_user *run,
+                               const char *path)
+{
+    char dir[PATH_MAX], desc[128];
+    struct stat st;
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+        *slash = '\0';
+    if (access(dir, F_OK) < 0) {
+        conf_report_add(r, false, c, key,
+                        "%s: directory %s: %s; fix: socket = unix:/run/sendgate/milter.sock "
+                        "(systemd-tmpfiles --create sendgate.conf makes the directory), or "
+                        "install -d -o %s -g %s -m 0750 %s",
+                        path, dir, strerror(errno), run ? run->name : "sendgate",
+                        run ? run->name : "sendgate", dir);
+        return;
+    }
+    for (size_t i = 0, n = strlen(dir); i < n; i++) { /* "/", then every prefix */
+        char sub[PATH_MAX];
+        if (i > 0 && dir[i] != '/' && i + 1 < n)
+            continue;
+        snprintf(sub, sizeof(sub), "%.*s", (int)(i == 0 ? 1 : dir[i] == '/' ? i : i + 1), dir);
+        if (stat(sub, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+            conf_report_add(r, false, c, key,
+                            "%s: Sendmail refuses a milter socket below the group- or "
+                            "world-writable directory %s (%s); fix: a directory of the "
+                            "daemon's own, e.g. socket = unix:/run/sendgate/milter.sock",
+                            path, sub, env_describe(&st, desc, sizeof(desc)));
+            return;
+        }
+    }
+    if (run)
+        env_check_access(c, r, key, run, dir, 3, "the daemon creates its socket there");
+}
+
 /* env_is_suffix - does s end in suf? */
 static bool env_is_suffix(const char *s, const char *suf)
 {
@@ -545,7 +589,15 @@ static void env_check_key(const conf *c, conf_report *r, int k, const env_user *
     } else if (d->type == CT_ENDPOINT && strcmp(d->section, "trackd") != 0) {
         endpoint ep;
         const char *why;
-        if (*s && endpoint_parse(s, &ep, &why) && ep.kind == EP_UNIX)
+        bool sendmail = c->milter.mta == 1; /* [milter] mta = sendmail */
+        if (sendmail && *s && strcmp(d->section, "policyd") == 0)
+            conf_report_add(r, false, c, k,
+                            "Sendmail ([milter] mta = sendmail) does not use this Postfix "
+                            "service; fix: leave policy_socket and socketmap_socket empty "
+                            "(sendgate-policyd then only refreshes the cache)");
+        else if (*s && endpoint_parse(s, &ep, &why) && ep.kind == EP_UNIX && sendmail)
+            env_check_sendmail(c, r, k, run, ep.path);
+        else if (*s && endpoint_parse(s, &ep, &why) && ep.kind == EP_UNIX)
             env_check_socket(c, r, k, run, pfu, pf, ep.path);
     } else if (run && *s == '/' &&
                (strcmp(d->name, "pid_file") == 0 || strcmp(d->name, "events_file") == 0)) {

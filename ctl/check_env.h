@@ -23,7 +23,11 @@
  *	    smtpd or cleanup chrooted, every directory on the way searchable
  *	    by the postfix user, the socket writable by it (its current owner,
  *	    group and mode, or those the daemon will give it), the directory
- *	    writable by the daemons' user;
+ *	    writable by the daemons' user. With [milter] mta = sendmail the
+ *	    milter socket is judged by Sendmail's rules instead (its MTA runs
+ *	    as root, needs no group and no chroot, but refuses a socket below
+ *	    a group- or world-writable directory), and a policy or socketmap
+ *	    socket is reported as unused;
  *	  * milter.max_rewrite_size below Postfix's message_size_limit with
  *	    room for the header (a rewritten body may grow up to it).
  *

@@ -529,6 +529,39 @@ static void conf_load_secrets(conf *c, conf_report *rep)
     }
 }
 
+/*
+ * conf_derive_paths - the state files follow general.state_dir: a file
+ * that sets state_dir and not cache_path (stats_path) gets
+ * STATE_DIR/cache (STATE_DIR/stats)
+ */
+static void conf_derive_paths(conf *c, conf_report *rep)
+{
+    static const struct {
+        enum conf_key key;
+        const char *leaf;
+    } derived[] = {{CK_general_cache_path, "/cache"}, {CK_trackd_stats_path, "/stats"}};
+    char path[PATH_MAX];
+    size_t n = strlen(c->general.state_dir);
+
+    if (c->conf_lines[CK_general_state_dir] == 0)
+        return;
+    while (n > 1 && c->general.state_dir[n - 1] == '/')
+        n--;
+    for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
+        char **field = conf_field(c, derived[i].key);
+        if (c->conf_lines[derived[i].key] != 0)
+            continue;
+        if (n == 0 || (size_t)snprintf(path, sizeof(path), "%.*s%s", (int)n, c->general.state_dir,
+                                       derived[i].leaf) >= sizeof(path)) {
+            conf_report_add(rep, true, c, CK_general_state_dir,
+                            "must be an absolute directory path");
+            return;
+        }
+        if (!conf_set_string(field, path))
+            conf_report_add(rep, true, c, CK_general_state_dir, "out of memory");
+    }
+}
+
 /* conf_build - defaults, then the file, then the checks; NULL on errors unless keep */
 static conf *conf_build(const char *path, conf_report *rep, bool keep)
 {
@@ -555,6 +588,7 @@ static conf *conf_build(const char *path, conf_report *rep, bool keep)
             !inifile_parse_sections(path, conf_handler, conf_section, &p, rep))
             goto fail;
         conf_load_secrets(c, rep);
+        conf_derive_paths(c, rep);
     }
     for (size_t i = 0; i < sizeof(conf_sections) / sizeof(conf_sections[0]); i++)
         if (conf_sections[i].check)

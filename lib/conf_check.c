@@ -212,7 +212,12 @@ bool conf_check_milter(const conf *c, conf_report *r)
     return !r || r->errors == errors;
 }
 
-/* conf_check_policyd - [policyd]: sockets, size limits, networks, transports */
+/*
+ * conf_check_policyd - [policyd]: sockets, size limits, networks, transports.
+ * Both sockets may be empty: the daemon then only refreshes the cache (a
+ * Sendmail site, which has no use for Postfix's policy and socketmap
+ * services).
+ */
 bool conf_check_policyd(const conf *c, conf_report *r)
 {
     const struct conf_policyd *p = &c->policyd;
@@ -220,9 +225,6 @@ bool conf_check_policyd(const conf *c, conf_report *r)
     netlist_net net;
     const char *why;
 
-    if (*p->policy_socket == '\0' && *p->socketmap_socket == '\0')
-        conf_report_add(r, true, c, CK_policyd_policy_socket,
-                        "both policy_socket and socketmap_socket are empty");
     if (*p->socket_group && getgrnam(p->socket_group) == NULL)
         conf_report_add(r, true, c, CK_policyd_socket_group, "no such group '%s'", p->socket_group);
     if (p->idle_timeout < 1)

@@ -101,8 +101,11 @@ static int listener_unix_finish(const conf *cfg, const char *path, char *err, si
     }
     if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
         chmod(path, cfg->milter.socket_mode) < 0) {
-        snprintf(err, errlen, "set group/mode of %s: %s", path, strerror(errno));
-        return EX_NOPERM;
+        int e = errno;
+        snprintf(err, errlen, "set group/mode of %s: %s%s", path, strerror(e),
+                 e == EPERM ? " (milter.socket_group: leave it empty, the daemon's own group)"
+                            : "");
+        return e == EPERM ? EX_CONFIG : EX_NOPERM; /* EPERM: a restart cannot fix it */
     }
     return 0;
 }

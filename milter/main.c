@@ -6,21 +6,25 @@
  *
  * START-UP ORDER
  *	inherited descriptors closed; configuration loaded and checked; all
- *	signals blocked (libmilter's threads inherit the mask) and a sigwait
- *	thread started; detach unless -f; the LMDB cache opened once, before
- *	any libmilter thread; the socket opened (a stale unix socket removed
- *	only when nothing answers on it; mode and group applied; TCP_NODELAY
- *	set on an inet listener); privileges dropped; READY=1 to systemd;
- *	smfi_main.
+ *	signals blocked (every thread inherits the mask); detach unless -f;
+ *	the LMDB cache opened once, before any libmilter thread; the socket
+ *	opened (a stale unix socket removed only when nothing answers on it;
+ *	mode and group applied; TCP_NODELAY set on an inet listener);
+ *	privileges dropped; the reload worker and smfi_main's thread started;
+ *	READY=1 to systemd; the main thread waits for signals.
  *
  * SIGNALS
  *	SIGHUP reloads sendgate.conf: a file with errors is refused and the
  *	running configuration kept. Connections keep the configuration they
- *	started with. SIGTERM and SIGINT stop the milter (smfi_stop).
+ *	started with. SIGTERM and SIGINT stop the milter (smfi_stop). Why the
+ *	main thread takes them, not libmilter's: see milter_reloader.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,33 @@ static cache *milter_cache_handle;
 static const char *milter_conf_path = MILTER_DEFAULT_CONF;
 static bool milter_conf_explicit;
 
+/* milter_user_name - the user this process runs as, for messages */
+static const char *milter_user_name(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+
+    return pw ? pw->pw_name : "?";
+}
+
+/* milter_key_fix - the command that makes the first unusable key file usable */
+static void milter_key_fix(const conf *cfg, char *fix, size_t len)
+{
+    struct group *gr = getgrgid(getegid());
+
+    for (size_t i = 0; i < cfg->tracking.key_files.n; i++) {
+        const char *f = cfg->tracking.key_files.v[i];
+        if (access(f, F_OK) != 0) {
+            snprintf(fix, len, "sendgatectl token genkey %s", f);
+            return;
+        }
+        if (access(f, R_OK) != 0) {
+            snprintf(fix, len, "chgrp %s %s && chmod 0640 %s", gr ? gr->gr_name : "sendgate", f, f);
+            return;
+        }
+    }
+    snprintf(fix, len, "sendgatectl check-config names the command");
+}
+
 /* milter_config_build - a configuration bundle from a loaded conf (consumes cfg) */
 static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
 {
@@ -61,9 +92,32 @@ static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
         milter_config_put(mc);
         return NULL;
     }
-    mc->tracking = tracking_state_new(cfg, err, errlen);
-    if (mc->tracking == NULL && *err)
-        log_warn("tracking is off: %s", err);
+    if (cfg->tracking.key_files.n == 0 && *cfg->tracking.default_host) {
+        snprintf(err, errlen,
+                 "tracking.default_host = %s, but tracking.key_files is empty: links cannot be "
+                 "signed; fix: sendgatectl token genkey %s/token-1.key and list it in "
+                 "tracking.key_files, or empty tracking.default_host to turn tracking off",
+                 cfg->tracking.default_host, SG_CONFDIR);
+        milter_config_put(mc);
+        return NULL;
+    } else if (cfg->tracking.key_files.n == 0) {
+        /* tracking is off: mail goes out unchanged, as the operator chose */
+        log_info("tracking is off (tracking.key_files is empty)");
+    } else if ((mc->tracking = tracking_state_new(cfg, err, errlen)) == NULL) {
+        /* configured but unusable: refuse, rather than send tracked domains' mail untracked */
+        char why[400], fix[300];
+        int n;
+        snprintf(why, sizeof(why), "%s", err);
+        milter_key_fix(cfg, fix, sizeof(fix));
+        n = snprintf(err, errlen,
+                     "tracking.key_files: %s; the milter (user %s) must read every key file to "
+                     "sign links; fix: %s, or empty tracking.key_files to send mail untracked",
+                     why, milter_user_name(), fix);
+        if (n < 0 || (size_t)n >= errlen) /* very long paths: say at least what to run */
+            snprintf(err, errlen, "tracking.key_files: cannot load the keys; fix: %s", fix);
+        milter_config_put(mc);
+        return NULL;
+    }
     err[0] = '\0';
     return mc;
 }
@@ -178,25 +232,88 @@ static void milter_reload(void)
     log_info("configuration reloaded from %s", milter_conf_path);
 }
 
-/* milter_signals - the sigwait thread: signals become actions outside signal context */
-static void *milter_signals(void *arg)
+/*
+ * Signals. smfi_main starts a thread of libmilter's own that sigwaits for
+ * SIGHUP, SIGTERM and SIGINT and stops the milter on any of them, SIGHUP
+ * included (libmilter/signal.c): a reload delivered there would end the
+ * milter. Linux gives a process-directed signal to the main thread first
+ * when that thread can take it, so the main thread is the one that
+ * sigwaits, smfi_main runs in a thread of its own, and reloads are done by
+ * a worker: the main thread is back in sigwait at once. Should libmilter
+ * stop by itself all the same, the milter exits 75, not 0, and systemd's
+ * Restart=on-failure starts it again.
+ */
+static pthread_mutex_t milter_sig_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t milter_sig_cond = PTHREAD_COND_INITIALIZER;
+static bool milter_reload_pending, milter_reloader_quit; /* under milter_sig_lock */
+static bool milter_stop_requested, milter_main_done;     /* under milter_sig_lock */
+static pthread_t milter_main_thread;
+static int milter_main_rc;
+
+/* milter_reloader - the worker that reloads on each SIGHUP the main thread hands over */
+static void *milter_reloader(void *arg)
 {
-    sigset_t *set = arg;
+    (void)arg;
+    pthread_mutex_lock(&milter_sig_lock);
+    for (;;) {
+        while (!milter_reload_pending && !milter_reloader_quit)
+            pthread_cond_wait(&milter_sig_cond, &milter_sig_lock);
+        if (milter_reloader_quit)
+            break;
+        milter_reload_pending = false;
+        pthread_mutex_unlock(&milter_sig_lock);
+        daemon_notify("RELOADING=1");
+        milter_reload();
+        daemon_notify("READY=1");
+        pthread_mutex_lock(&milter_sig_lock);
+    }
+    pthread_mutex_unlock(&milter_sig_lock);
+    OPENSSL_thread_stop(); /* token keys were loaded here */
+    return NULL;
+}
+
+/* milter_libmilter - smfi_main; when it ends without being asked to, wake the main thread */
+static void *milter_libmilter(void *arg)
+{
+    bool asked;
+
+    (void)arg;
+    milter_main_rc = smfi_main();
+    pthread_mutex_lock(&milter_sig_lock);
+    milter_main_done = true;
+    asked = milter_stop_requested;
+    pthread_mutex_unlock(&milter_sig_lock);
+    if (!asked)
+        pthread_kill(milter_main_thread, SIGTERM);
+    return NULL;
+}
+
+/* milter_signals - the main thread's sigwait loop; true when libmilter stopped by itself */
+static bool milter_signals(const sigset_t *set)
+{
+    bool done;
     int sig;
 
     for (;;) {
         if (sigwait(set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            daemon_notify("RELOADING=1");
-            milter_reload();
-            daemon_notify("READY=1");
-        } else if (sig == SIGTERM || sig == SIGINT) {
-            log_info("signal %d: stopping", sig);
-            daemon_notify("STOPPING=1");
-            smfi_stop();
-            return NULL;
+            pthread_mutex_lock(&milter_sig_lock);
+            milter_reload_pending = true;
+            pthread_cond_signal(&milter_sig_cond);
+            pthread_mutex_unlock(&milter_sig_lock);
+            continue;
         }
+        pthread_mutex_lock(&milter_sig_lock);
+        done = milter_main_done;
+        milter_stop_requested = true;
+        pthread_mutex_unlock(&milter_sig_lock);
+        if (done)
+            return true;
+        log_info("signal %d: stopping", sig);
+        daemon_notify("STOPPING=1");
+        smfi_stop();
+        return false;
     }
 }
 
@@ -222,9 +339,10 @@ static int milter_serve(bool foreground)
 {
     milter_config *mc = milter_current;
     sigset_t set;
-    pthread_t sigthr;
+    pthread_t reloader, libmilter;
     char err[512];
     int ready = -1, rc;
+    bool is_unix, by_itself;
 
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -243,8 +361,16 @@ static int milter_serve(bool foreground)
         return EX_CANTCREAT;
     }
     (void)milter_cache(); /* open it now, before libmilter starts threads */
-    milter_noreply = strncmp(mc->cfg->milter.socket, "unix:", 5) == 0 ||
-                     strncmp(mc->cfg->milter.socket, "local:", 6) == 0;
+    is_unix = strncmp(mc->cfg->milter.socket, "unix:", 5) == 0 ||
+              strncmp(mc->cfg->milter.socket, "local:", 6) == 0;
+    milter_noreply = is_unix;
+    /* a group the process may not give the socket to: exit 78, not a restart loop */
+    if (is_unix && !daemon_socket_group_check("milter.socket_group", mc->cfg->milter.socket_group,
+                                              err, sizeof(err))) {
+        log_err("%s", err);
+        daemon_detach_done(ready, EX_CONFIG);
+        return EX_CONFIG;
+    }
     if ((rc = listener_open(mc->cfg, err, sizeof(err))) != 0) {
         log_err("%s", err);
         daemon_detach_done(ready, rc);
@@ -256,16 +382,34 @@ static int milter_serve(bool foreground)
         daemon_detach_done(ready, EX_NOPERM);
         return EX_NOPERM;
     }
-    pthread_create(&sigthr, NULL, milter_signals, &set);
-    pthread_detach(sigthr);
+    milter_main_thread = pthread_self();
+    if (pthread_create(&reloader, NULL, milter_reloader, NULL) != 0 ||
+        pthread_create(&libmilter, NULL, milter_libmilter, NULL) != 0) {
+        log_err("cannot start threads");
+        daemon_detach_done(ready, EX_OSERR);
+        return EX_OSERR;
+    }
     log_info("sendgate-milter %s ready on %s", SG_VERSION, mc->cfg->milter.socket);
     daemon_detach_done(ready, 0);
     daemon_notify("READY=1");
-    rc = smfi_main();
+    by_itself = milter_signals(&set);
+    pthread_join(libmilter, NULL);
+    pthread_mutex_lock(&milter_sig_lock);
+    milter_reloader_quit = true;
+    pthread_cond_signal(&milter_sig_cond);
+    pthread_mutex_unlock(&milter_sig_lock);
+    pthread_join(reloader, NULL);
     listener_close(milter_current->cfg);
     if (*milter_current->cfg->milter.pid_file)
         daemon_pidfile_remove(milter_current->cfg->milter.pid_file);
-    return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
+    if (milter_main_rc != MI_SUCCESS)
+        return EX_SOFTWARE;
+    if (by_itself) {
+        log_err("libmilter stopped without being asked to (a signal its own thread took); "
+                "exiting 75 so that systemd starts the milter again");
+        return EX_TEMPFAIL;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)

@@ -132,6 +132,43 @@ void daemon_pidfile_remove(const char *path)
     fclose(f);
 }
 
+/*
+ * daemon_socket_group_check - may this process give its unix sockets to
+ * group (the socket_group key named by key)? A process without root may
+ * only chown a file to one of its own groups: under the systemd units
+ * (User=sendgate, no capabilities) any other group fails at start. That
+ * is a configuration error, reported with the fix, not a reason to retry.
+ */
+bool daemon_socket_group_check(const char *key, const char *group, char *err, size_t errlen)
+{
+    gid_t groups[256];
+    struct passwd *pw;
+    struct group *gr, *own;
+    int n;
+
+    if (group == NULL || *group == '\0')
+        return true;
+    if ((gr = getgrnam(group)) == NULL) {
+        snprintf(err, errlen, "%s: no such group '%s'", key, group);
+        return false;
+    }
+    if (geteuid() == 0 || gr->gr_gid == getegid())
+        return true;
+    n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gr->gr_gid)
+            return true;
+    pw = getpwuid(geteuid());
+    own = getgrgid(getegid());
+    snprintf(err, errlen,
+             "%s = %s: user %s is not in group %s, so it cannot give its socket to that group; "
+             "fix: leave %s empty (the socket then gets group %s, the daemon's own; Postfix "
+             "connects as a member: adduser postfix %s, then postfix reload)",
+             key, group, pw ? pw->pw_name : "?", group, key, own ? own->gr_name : "?",
+             own ? own->gr_name : "?");
+    return false;
+}
+
 /* daemon_drop_privileges - initgroups, setgid, setuid; verify root cannot come back */
 bool daemon_drop_privileges(const char *user, const char *group, char *err, size_t errlen)
 {

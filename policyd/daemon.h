@@ -5,6 +5,7 @@
  *	daemon_close_inherited();
  *	int ready = daemon_detach(err, len);     child: fd to report readiness; parent exits
  *	daemon_pidfile_write(path, err, len);
+ *	daemon_socket_group_check("milter.socket_group", group, err, len);
  *	daemon_drop_privileges("sendgate", "", err, len);
  *	daemon_detach_done(ready, 0);            the parent exits 0
  *	daemon_notify("READY=1");                systemd Type=notify, without libsystemd
@@ -30,6 +31,7 @@ int daemon_detach(char *err, size_t errlen);
 void daemon_detach_done(int fd, int status);
 bool daemon_pidfile_write(const char *path, char *err, size_t errlen);
 void daemon_pidfile_remove(const char *path);
+bool daemon_socket_group_check(const char *key, const char *group, char *err, size_t errlen);
 bool daemon_drop_privileges(const char *user, const char *group, char *err, size_t errlen);
 void daemon_raise_nofile(long want);
 bool daemon_notify(const char *state);

@@ -188,6 +188,15 @@ static const char *policyd_spec(const conf *c, enum server_kind k)
     return k == SERVER_POLICY ? c->policyd.policy_socket : c->policyd.socketmap_socket;
 }
 
+/* policyd_has_unix - does a configured listener live on a unix socket (socket_group applies)? */
+static bool policyd_has_unix(const conf *c)
+{
+    for (int k = 0; k < SERVER__KINDS; k++)
+        if (strncmp(policyd_spec(c, k), "unix:", 5) == 0)
+            return true;
+    return false;
+}
+
 /* policyd_listen - open every configured listener and hand it to the event loop */
 static bool policyd_listen(policyd *p)
 {
@@ -207,6 +216,8 @@ static bool policyd_listen(policyd *p)
         p->spec[k] = strdup(spec);
         log_info("%s service listening on %s", k == SERVER_POLICY ? "policy" : "socketmap", spec);
     }
+    if (p->spec[SERVER_POLICY] == NULL && p->spec[SERVER_SMAP] == NULL)
+        log_info("policy_socket and socketmap_socket are empty: only refreshing the cache");
     p->mode = p->cfg->policyd.socket_mode;
     p->group = strdup(p->cfg->policyd.socket_group);
     return true;
@@ -511,6 +522,12 @@ static int policyd_start(policyd *p, int ready)
     if ((p->srv = server_new(&o, NULL, policyd_signal, p, err, sizeof(err))) == NULL) {
         log_err("%s", err);
         return EX_OSERR;
+    }
+    if (policyd_has_unix(p->cfg) &&
+        !daemon_socket_group_check("policyd.socket_group", p->cfg->policyd.socket_group, err,
+                                   sizeof(err))) {
+        log_err("%s", err);
+        return EX_CONFIG;
     }
     if (!policyd_listen(p))
         return EX_UNAVAILABLE;

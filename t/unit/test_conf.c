@@ -701,6 +701,37 @@ static void test_general_checks(void)
            "exempt_domains holds domains");
 }
 
+/* test_state_dir - cache_path and stats_path follow state_dir unless set themselves */
+static void test_state_dir(void)
+{
+    conf *c = load("[general]\nstate_dir = /srv/sendgate/\n");
+
+    tap_is_str(c ? c->general.cache_path : NULL, "/srv/sendgate/cache",
+               "state_dir moves cache_path (trailing slash dropped)");
+    tap_is_str(c ? c->trackd.stats_path : NULL, "/srv/sendgate/stats", "and stats_path");
+    conf_unref(c);
+    c = load("[general]\nstate_dir = /srv/sg\ncache_path = /fast/cache\n");
+    tap_is_str(c ? c->general.cache_path : NULL, "/fast/cache", "a cache_path of its own wins");
+    tap_is_str(c ? c->trackd.stats_path : NULL, "/srv/sg/stats", "stats_path still follows");
+    conf_unref(c);
+    c = load("[general]\ncache_path = /fast/cache\n");
+    tap_is_str(c ? c->trackd.stats_path : NULL, SG_STATEDIR "/stats",
+               "without state_dir the defaults stay");
+    conf_unref(c);
+    tap_ok(refused("[general]\nstate_dir =\n", 2, "general.state_dir: must be an absolute"),
+           "an empty state_dir is refused");
+}
+
+/* test_sockets_optional - a Sendmail site needs no policy or socketmap socket */
+static void test_sockets_optional(void)
+{
+    conf *c = load("[milter]\nmta = sendmail\n[policyd]\npolicy_socket =\nsocketmap_socket =\n");
+
+    tap_ok(c != NULL, "both policy sockets empty is a valid configuration (%s)", rep_line());
+    tap_is_int(c ? c->milter.mta : -1, 1, "milter.mta = sendmail");
+    conf_unref(c);
+}
+
 /* test_roundtrip - show-config output, loaded again, gives the same values */
 static void test_roundtrip(void)
 {
@@ -822,6 +853,8 @@ int main(void)
     test_conf_file();
     test_secrets();
     test_general_checks();
+    test_state_dir();
+    test_sockets_optional();
     test_roundtrip();
     test_keys();
     test_refcount();
