@@ -108,6 +108,9 @@ static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
         char why[400], fix[300];
         int n;
         snprintf(why, sizeof(why), "%s", err);
+        char *generic = strstr(why, "; fix: "); /* the loader's general advice: ours is exact */
+        if (generic)
+            *generic = '\0';
         milter_key_fix(cfg, fix, sizeof(fix));
         n = snprintf(err, errlen,
                      "tracking.key_files: %s; the milter (user %s) must read every key file to "

@@ -72,7 +72,7 @@ unreadable = os.path.join(d, "root-only.key")
 run([bin_path("sendgatectl"), "token", "genkey", unreadable])  # root:root 0600
 rc, out = start_fails("sendgate-milter", conf("k1.conf", "[tracking]\nkey_files = %s\n" % unreadable))
 t.is_(rc, 78, "milter: a key file user sendgate cannot read: exit 78")
-t.like(out, "tracking.key_files: %s: Permission denied" % unreadable, "the message names the file")
+t.like(out, "tracking.key_files: %s: cannot open: Permission denied; the milter" % unreadable, "the message names the file")
 t.like(out, "fix: chgrp sendgate %s && chmod 0640 %s" % (unreadable, unreadable),
        "and the command that fixes it")
 missing = os.path.join(d, "nowhere.key")
@@ -113,7 +113,7 @@ try:
     m.send_signal(signal.SIGHUP)
     t.ok(wait_for(lambda: "reload refused" in logtext(), 15),
          "the key unreadable: the reload is refused")
-    t.like(logtext(), "tracking.key_files: %s: Permission denied" % key, "naming the key file")
+    t.like(logtext(), "tracking.key_files: %s: cannot open: Permission denied; the milter" % key, "naming the key file")
     for _ in range(5):  # one reload after another: never a stop
         m.send_signal(signal.SIGHUP)
         time.sleep(0.05)
