@@ -2,7 +2,7 @@
 # What we ship works as shipped: every Postfix and nginx snippet of conf/,
 # taken from the shipped files themselves, applied whole to real servers on
 # loopback, with mail sent through them. (conf/sendmail/sendgate.mc has its
-# own test, t/33-milter-sendmail.t; conf/sendgate.conf is checked by
+# own test, t/36-milter-sendmail.t; conf/sendgate.conf is checked by
 # t/10-conf-docs.t; conf/domains.conf is loaded here.)
 #
 #  * conf/postfix/main.cf.sendgate is appended whole to a main.cf that does

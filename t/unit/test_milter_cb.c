@@ -9,7 +9,7 @@
  * The wrapper itself refuses what libmilter and Postfix refuse (changes
  * outside end of message; anything between two REPLBODY pieces), and a
  * rewritten body of several MiB goes through it, as it goes through
- * Postfix (t/33-milter-large.t).
+ * Postfix (t/35-milter-large.t).
  */
 #include <stdio.h>
 #include <stdlib.h>
