@@ -1,18 +1,18 @@
 /*
  * cache.c - the LMDB environment of the provider cache (see cache.h for the contract)
  *
- * Data flow: cache_open checks the files (cache/envcheck.c) and opens the
- * environment; every lookup, write and iteration runs in a transaction
- * begun by txn.c (cache_read, cache_write, cache_iterate), inside a SIGBUS
- * guard; store.c does the record work inside them. A damaged environment
- * is never used again: the handle is marked damaged, every call answers
- * CACHE_ERROR, and the environment is reopened (readers) or moved aside
- * and rebuilt (a writer opened with CACHE_RECOVER) when it can be.
+ * Data flow: cache_open starts the environment (cache/lmdbenv.c: the
+ * files checked, then opened); every lookup, write and iteration runs in
+ * a transaction begun by txn.c (cache_read, cache_write, cache_iterate),
+ * inside a SIGBUS guard; store.c does the record work inside them. A
+ * damaged environment is never used again: the handle is marked damaged,
+ * every call answers CACHE_ERROR, and the environment is reopened
+ * (readers) or moved aside and rebuilt (a writer opened with
+ * CACHE_RECOVER) when it can be.
  */
 #include "cache/cache.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -20,11 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cache/cache_int.h"
-#include "cache/envcheck.h"
 #include "lib/log.h"
 
 const char *const cache_db_names[DB__COUNT] = {"outbound", "inbound", "meta", "suppress",
@@ -48,7 +46,7 @@ MDB_dbi cache_dbi(const cache *c, int db)
 
 const char *cache_path(const cache *c)
 {
-    return c->path;
+    return c->e.path;
 }
 
 /* ---- damage ---- */
@@ -63,7 +61,7 @@ static void cache_note(cache *c, bool content, const char *why)
     if (strcmp(c->why, why) != 0 || now - c->why_logged >= LOG_SECONDS) {
         snprintf(c->why, sizeof(c->why), "%s", why);
         c->why_logged = now;
-        log_err("cache %s: %s; handling.cache_error applies until it %s", c->path, why,
+        log_err("cache %s: %s; handling.cache_error applies until it %s", c->e.path, why,
                 c->opts.flags & CACHE_RECOVER
                         ? "is rebuilt (by the next refresh)"
                         : "can be opened sound (sendgate-policyd rebuilds a damaged cache)");
@@ -94,7 +92,7 @@ void cache_lmdb_failed(cache *c, const char *what, int rc)
     if (cache_env_lmdb_damage(rc))
         cache_damaged(c, true, "%s: %s (LMDB found damaged data)", what, mdb_strerror(rc));
     else
-        log_err("cache %s: %s: %s", c->path, what, mdb_strerror(rc));
+        log_err("cache %s: %s: %s", c->e.path, what, mdb_strerror(rc));
 }
 
 /* ---- opening ---- */
@@ -110,84 +108,67 @@ void cache_txn_init(cache_txn *t, bool write)
     t->rc = 0;
 }
 
-/* cache_open_dbis - open (or create) every named database once, before threads */
-static int cache_open_dbis(cache *c)
+/* cache_env_note - what the environment layer did, in the cache's words */
+static void cache_env_note(void *arg, const lmdbenv_note *n)
 {
-    cache_txn t;
-    MDB_txn *txn;
+    cache *c = arg;
 
-    cache_txn_init(&t, !c->rdonly);
-    cache_env_guard_push(&t.g);
-    if (sigsetjmp(t.g.jb, 0) != 0) {
-        if (t.txn)
-            mdb_txn_abort(t.txn);
-        return MDB_CORRUPTED;
+    switch (n->event) {
+    case LMDBENV_GROWN:
+        log_notice("cache %s: map grown from %zu to %zu bytes", c->e.path, n->from, n->to);
+        break;
+    case LMDBENV_FULL:
+        log_err("cache %s: map full at its maximum size %zu (raise general.cache_max_map_size)",
+                c->e.path, n->from);
+        break;
+    case LMDBENV_GROW_REFUSED:
+        log_err("cache %s: grow map to %zu: %s", c->e.path, n->to, mdb_strerror(n->rc));
+        break;
+    case LMDBENV_READERS_GONE:
+        log_notice("cache %s: cleared %d reader slot(s) left by dead processes", c->e.path, n->n);
+        break;
+    case LMDBENV_MOVED_ASIDE: /* a writer's answer to a damaged data.mdb */
+        log_err("cache %s is damaged (%s): moved it to %s and started a new, empty cache; "
+                "handling.cache_error applies until every enabled provider has refreshed it "
+                "(the unsubscriptions and revocations it held stay in the moved file)",
+                c->e.path, n->damage, n->moved);
+        pthread_mutex_lock(&c->note_mu);
+        c->content_damage = false;
+        pthread_mutex_unlock(&c->note_mu);
+        break;
     }
-    if ((t.rc = mdb_txn_begin(c->env, NULL, c->rdonly ? MDB_RDONLY : 0, &txn)) == 0) {
-        t.txn = txn;
-        for (int i = 0; i < DB__COUNT && t.rc == 0; i++)
-            t.rc = mdb_dbi_open(txn, cache_db_names[i], c->rdonly ? 0 : MDB_CREATE, &c->dbi[i]);
-        if (t.rc)
-            mdb_txn_abort(txn);
-        else
-            t.rc = mdb_txn_commit(txn);
-    }
-    cache_env_guard_pop(&t.g);
-    return t.rc;
 }
 
-/* cache_recover - a writer's answer to a damaged data.mdb: keep it aside, start afresh */
-static bool cache_recover(cache *c, const char *damage, char *err, size_t errlen)
+/* cache_env_failed - why the environment could not be started, in the cache's words */
+static void cache_env_failed(cache *c, const lmdbenv_fail *f, char *err, size_t errlen)
 {
-    char moved[PATH_MAX + 64], why[CACHE_ENV_WHY_MAX];
+    const char *path = c->e.path;
 
-    if (!cache_env_set_aside(c->path, moved, sizeof(moved), why, sizeof(why))) {
-        snprintf(err, errlen, "cache %s is damaged (%s) and %s", c->path, damage, why);
-        return false;
+    switch (f->stage) {
+    case LMDBENV_AT_MKDIR:
+        snprintf(err, errlen, "create cache directory %s: %s", path, strerror(f->rc));
+        break;
+    case LMDBENV_AT_ASIDE:
+        snprintf(err, errlen, "cache %s is damaged (%s) and %s", path, f->damage, f->why);
+        break;
+    case LMDBENV_AT_CHECK:
+        snprintf(err, errlen, "cache %s is damaged: %s", path, f->why);
+        break;
+    case LMDBENV_AT_OPEN:
+        snprintf(err, errlen, "open cache %s: %s%s", path, mdb_strerror(f->rc),
+                 c->rdonly && f->rc == ENOENT ? " (not created yet: run sendgate-policyd or "
+                                                "'sendgatectl cache load')"
+                                              : "");
+        break;
+    case LMDBENV_AT_DBS:
+        snprintf(err, errlen, "open cache databases in %s: %s", path,
+                 f->rc == MDB_NOTFOUND ? "not initialised (no writer has opened it yet)"
+                                       : mdb_strerror(f->rc));
+        break;
+    default:
+        snprintf(err, errlen, "open cache %s: %s", path, f->why);
+        break;
     }
-    log_err("cache %s is damaged (%s): moved it to %s and started a new, empty cache; "
-            "handling.cache_error applies until every enabled provider has refreshed it "
-            "(the unsubscriptions and revocations it held stay in the moved file)",
-            c->path, damage, moved);
-    pthread_mutex_lock(&c->note_mu);
-    c->content_damage = false;
-    pthread_mutex_unlock(&c->note_mu);
-    return true;
-}
-
-/* cache_env_open - mdb_env_open and the databases; the files were checked */
-static bool cache_env_open(cache *c, const cache_env_report *r, char *err, size_t errlen)
-{
-    unsigned flags = MDB_NOTLS | (c->rdonly ? MDB_RDONLY : 0);
-    char why[CACHE_ENV_WHY_MAX];
-    int rc, dead = 0;
-
-    if ((rc = mdb_env_create(&c->env)) ||
-        (rc = mdb_env_set_maxreaders(c->env, c->opts.max_readers)) ||
-        (rc = mdb_env_set_maxdbs(c->env, DB__COUNT + 2)) ||
-        (rc = mdb_env_set_mapsize(c->env, c->opts.map_size)) ||
-        (rc = mdb_env_open(c->env, c->path, flags, 0660))) {
-        snprintf(err, errlen, "open cache %s: %s%s", c->path, mdb_strerror(rc),
-                 c->rdonly && rc == ENOENT ? " (not created yet: run sendgate-policyd or "
-                                             "'sendgatectl cache load')"
-                                           : "");
-        return false;
-    }
-    mdb_reader_check(c->env, &dead);
-    if (dead)
-        log_notice("cache %s: cleared %d reader slot(s) left by dead processes", c->path, dead);
-    if ((rc = cache_open_dbis(c))) {
-        snprintf(err, errlen, "open cache databases in %s: %s", c->path,
-                 rc == MDB_NOTFOUND ? "not initialised (no writer has opened it yet)"
-                                    : mdb_strerror(rc));
-        return false;
-    }
-    /* after the databases: a new environment has grown, and shorter is damage from now on */
-    if (!cache_env_watch_init(&c->watch, c->path, r, why, sizeof(why))) {
-        snprintf(err, errlen, "open cache %s: %s", c->path, why);
-        return false;
-    }
-    return true;
 }
 
 /* cache_env_stop - abort every thread's handle, close the environment (no txn active) */
@@ -200,42 +181,28 @@ static void cache_env_stop(cache *c)
             r->txn = NULL;
         }
     pthread_mutex_unlock(&c->readers_mu);
-    cache_env_watch_close(&c->watch);
-    if (c->env)
-        mdb_env_close(c->env);
-    c->env = NULL;
+    lmdbenv_stop(&c->e);
 }
 
 /*
  * cache_env_start - check the files, move a damaged data.mdb aside when
- * recovering, open. Only at open or with the resize lock held exclusive.
+ * recovering (also one LMDB found damaged that the check passes), open.
+ * Only at open or with the resize lock held exclusive.
  */
 static bool cache_env_start(cache *c, bool recover, char *err, size_t errlen)
 {
-    cache_env_report r;
-    bool content;
+    char content[CACHE_ENV_WHY_MAX];
+    bool have;
+    lmdbenv_fail f;
 
-    if (!c->rdonly && mkdir(c->path, 0750) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "create cache directory %s: %s", c->path, strerror(errno));
-        return false;
-    }
     pthread_mutex_lock(&c->note_mu);
-    content = c->content_damage;
+    have = c->content_damage;
+    snprintf(content, sizeof(content), "%s", c->why);
     pthread_mutex_unlock(&c->note_mu);
-    cache_env_check(c->path, &r);
-    if (recover && (r.state == CACHE_ENV_DAMAGED || (content && r.state == CACHE_ENV_SOUND))) {
-        if (!cache_recover(c, r.state == CACHE_ENV_DAMAGED ? r.why : c->why, err, errlen))
-            return false;
-        cache_env_check(c->path, &r);
-    }
-    if (r.state == CACHE_ENV_DAMAGED) {
-        snprintf(err, errlen, "cache %s is damaged: %s", c->path, r.why);
-        return false;
-    }
     atomic_store(&c->filled, 0);
-    if (cache_env_open(c, &r, err, errlen))
+    if (lmdbenv_start(&c->e, cache_db_names, c->dbi, DB__COUNT, recover, have ? content : NULL, &f))
         return true;
-    cache_env_stop(c);
+    cache_env_failed(c, &f, err, errlen);
     return false;
 }
 
@@ -244,6 +211,13 @@ cache *cache_open(const char *path, enum cache_mode mode, const cache_opts *o, c
                   size_t errlen)
 {
     cache *c = calloc(1, sizeof(*c));
+    lmdbenv_opts eo = {o->map_size,
+                       o->max_map_size,
+                       o->max_readers,
+                       DB__COUNT + 2,
+                       MDB_NOTLS,
+                       cache_env_note,
+                       c};
 
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -253,9 +227,7 @@ cache *cache_open(const char *path, enum cache_mode mode, const cache_opts *o, c
     c->opts = *o;
     if (c->rdonly)
         c->opts.flags &= ~CACHE_RECOVER;
-    c->watch.dirfd = c->watch.fd = -1;
-    snprintf(c->path, sizeof(c->path), "%s", path);
-    pthread_rwlock_init(&c->resize, NULL);
+    lmdbenv_init(&c->e, path, c->rdonly, &eo);
     pthread_mutex_init(&c->readers_mu, NULL);
     pthread_mutex_init(&c->note_mu, NULL);
     c->reader_key_ok = pthread_key_create(&c->reader_key, cache_reader_exit) == 0;
@@ -295,7 +267,7 @@ void cache_close(cache *c)
     }
     pthread_mutex_unlock(&c->readers_mu);
     cache_env_stop(c);
-    pthread_rwlock_destroy(&c->resize);
+    lmdbenv_destroy(&c->e);
     pthread_mutex_destroy(&c->readers_mu);
     pthread_mutex_destroy(&c->note_mu);
     free(c);
@@ -308,10 +280,10 @@ static bool cache_reopen(cache *c, bool recover)
     long long now = (long long)time(NULL);
     bool ok;
 
-    pthread_rwlock_wrlock(&c->resize);
+    pthread_rwlock_wrlock(&c->e.resize);
     if (!atomic_load(&c->damaged) || (!recover && now < atomic_load(&c->next_try))) {
         ok = !atomic_load(&c->damaged); /* another thread was quicker */
-        pthread_rwlock_unlock(&c->resize);
+        pthread_rwlock_unlock(&c->e.resize);
         return ok;
     }
     atomic_store(&c->next_try, now + RETRY_SECONDS);
@@ -322,9 +294,9 @@ static bool cache_reopen(cache *c, bool recover)
         pthread_mutex_lock(&c->note_mu);
         c->why[0] = '\0';
         pthread_mutex_unlock(&c->note_mu);
-        log_notice("cache %s: opened again, sound", c->path);
+        log_notice("cache %s: opened again, sound", c->e.path);
     }
-    pthread_rwlock_unlock(&c->resize);
+    pthread_rwlock_unlock(&c->e.resize);
     if (!ok)
         cache_note(c, false, err);
     return ok;
@@ -354,66 +326,7 @@ void cache_on_damage(cache *c, void (*fn)(void *), void *arg)
 /* cache_map_size - the current map size (0 when the cache is damaged) */
 size_t cache_map_size(cache *c)
 {
-    cache_env_guard g;
-    MDB_envinfo info;
-    volatile size_t size = 0;
-
-    pthread_rwlock_rdlock(&c->resize);
-    cache_env_guard_push(&g);
-    if (sigsetjmp(g.jb, 0) != 0) {
-        pthread_rwlock_unlock(&c->resize);
-        return 0;
-    }
-    if (c->env && !atomic_load(&c->damaged) && mdb_env_info(c->env, &info) == 0)
-        size = info.me_mapsize;
-    cache_env_guard_pop(&g);
-    pthread_rwlock_unlock(&c->resize);
-    return size;
-}
-
-/* cache_set_mapsize - mdb_env_set_mapsize (it reads the meta pages: guarded) */
-static int cache_set_mapsize(cache *c, size_t size)
-{
-    cache_env_guard g;
-
-    cache_env_guard_push(&g);
-    if (sigsetjmp(g.jb, 0) != 0)
-        return MDB_CORRUPTED;
-    int rc = c->env ? mdb_env_set_mapsize(c->env, size) : EINVAL;
-    cache_env_guard_pop(&g);
-    return rc;
-}
-
-/* cache_adopt_size - another process grew the map: take its size (no txn may be active) */
-void cache_adopt_size(cache *c)
-{
-    pthread_rwlock_wrlock(&c->resize);
-    cache_set_mapsize(c, 0);
-    pthread_rwlock_unlock(&c->resize);
-}
-
-/* cache_grow - double the map after MDB_MAP_FULL; false at the configured maximum */
-bool cache_grow(cache *c)
-{
-    size_t cur = cache_map_size(c), next = cur * 2;
-    int rc;
-
-    if (cur >= c->opts.max_map_size) {
-        log_err("cache %s: map full at its maximum size %zu (raise general.cache_max_map_size)",
-                c->path, cur);
-        return false;
-    }
-    if (next > c->opts.max_map_size)
-        next = c->opts.max_map_size;
-    pthread_rwlock_wrlock(&c->resize);
-    rc = cache_set_mapsize(c, next);
-    pthread_rwlock_unlock(&c->resize);
-    if (rc) {
-        log_err("cache %s: grow map to %zu: %s", c->path, next, mdb_strerror(rc));
-        return false;
-    }
-    log_notice("cache %s: map grown from %zu to %zu bytes", c->path, cur, next);
-    return true;
+    return atomic_load(&c->damaged) ? 0 : lmdbenv_map_size(&c->e);
 }
 
 /* ---- state for operators ---- */

@@ -53,13 +53,15 @@
  *	the same lookups without that check, for the refresher (carrying a
  *	domain's previous settings over) and for inspection (cache get).
  *
- * ERROR RECOVERY (after Postfix's slmdb)
+ * ERROR RECOVERY (cache/lmdbenv.h, after Postfix's slmdb)
  *	MDB_MAP_FULL: the write transaction is aborted, the map doubled (up to
- *	the configured maximum) and the whole write redone.
+ *	general.cache_max_map_size) and the whole write redone; at the maximum
+ *	the write fails (CACHE_ERROR, logged) and the data before it stays.
  *	MDB_MAP_RESIZED: another process grew the map; adopt the new size
  *	(mdb_env_set_mapsize(env, 0)) and retry.
  *	MDB_READERS_FULL: clear slots of dead processes (mdb_reader_check)
- *	and retry once; stale slots are also cleared at open.
+ *	and retry; stale slots are also cleared at open. At most
+ *	LMDBENV_RETRIES attempts in all.
  *	Resizing needs no transaction active in this process; an rwlock makes
  *	lookups (shared) and resizes (exclusive) exclusive of each other.
  */

@@ -1,11 +1,12 @@
 /*
  * cache_int.h - the inside of the cache module
  *
- * cache.c owns the environment: opening, checking, reopening and
- * rebuilding it, the map size, what is wrong with it. txn.c runs the read,
- * write and iteration transactions on it, with their retries and the
- * SIGBUS guard. store.c encodes, decodes and merges the records inside
- * those transactions. Nothing outside cache/ includes this header.
+ * cache.c owns the environment (on cache/lmdbenv.c, which opens, checks,
+ * grows and rebuilds it): when it is reopened, what is wrong with it, in
+ * the cache's words. txn.c runs the read, write and iteration
+ * transactions on it, with their retries and the SIGBUS guard. store.c
+ * encodes, decodes and merges the records inside those transactions.
+ * Nothing outside cache/ includes this header.
  */
 #ifndef SG_CACHE_INT_H
 #define SG_CACHE_INT_H
@@ -16,9 +17,8 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "cache/envcheck.h"
-
 #include "cache/cache.h"
+#include "cache/lmdbenv.h"
 
 enum { DB_OUTBOUND, DB_INBOUND, DB_META, DB_SUPPRESS, DB_REVOKED, DB__COUNT };
 
@@ -45,7 +45,7 @@ int cache_iterate(cache *c, int db, cache_iter_fn fn, void *arg);
 
 /* ---- the environment handle (cache.c), shared with the transactions (txn.c) ---- */
 
-#define CACHE_RETRIES 8
+#define CACHE_RETRIES LMDBENV_RETRIES
 #define LOG_SECONDS   60    /* the same complaint is logged at most this often */
 #define FILLED_VALID  0x80u /* in cache.filled: the mask below is that of txnid filled >> 8 */
 #define NOT_USABLE    (-2)  /* a write found the environment damaged (already logged) */
@@ -65,12 +65,11 @@ typedef struct cache_reader {
 } cache_reader;
 
 struct cache {
-    MDB_env *env; /* NULL while damaged and closed */
+    lmdbenv e; /* e.env NULL while damaged and closed; e.resize: shared while a txn is
+                  active, exclusive while resizing or reopening */
     MDB_dbi dbi[DB__COUNT];
     bool rdonly;
     cache_opts opts;
-    cache_env_watch watch;   /* data.mdb as opened: not replaced, not shorter */
-    pthread_rwlock_t resize; /* shared: a txn is active; exclusive: resizing or reopening */
     pthread_key_t reader_key;
     bool reader_key_ok;
     pthread_mutex_t readers_mu; /* guards the list of every thread's reader */
@@ -87,7 +86,6 @@ struct cache {
     unsigned unfilled_last;
     void (*on_damage)(void *);
     void *on_damage_arg;
-    char path[PATH_MAX];
 };
 
 /* one transaction in progress; volatile: still right after a SIGBUS jump */
@@ -107,7 +105,5 @@ void cache_damaged(cache *c, bool content, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 void cache_lmdb_failed(cache *c, const char *what, int rc);
 bool cache_usable(cache *c, bool write);
-void cache_adopt_size(cache *c);
-bool cache_grow(cache *c);
 
 #endif

@@ -1,5 +1,5 @@
 # cache/: the LMDB cache, record codecs and the verdict
-CORE_SRCS += cache/record.c cache/codec.c cache/envcheck.c cache/cache.c cache/txn.c cache/store.c \
+CORE_SRCS += cache/record.c cache/codec.c cache/envcheck.c cache/lmdbenv.c cache/cache.c cache/txn.c cache/store.c \
              cache/verdict.c cache/json.c cache/suppress.c
 CORE_PKGS += lmdb libcjson
 UNIT_TESTS += t/unit/test_codec.c t/unit/test_cache.c t/unit/test_verdict.c t/unit/test_envcheck.c \

@@ -26,7 +26,7 @@ void cache_reader_exit(void *arg)
     cache *c = r->c;
 
     /* shared: a reopen (exclusive) either saw this handle in the list or runs after */
-    pthread_rwlock_rdlock(&c->resize);
+    pthread_rwlock_rdlock(&c->e.resize);
     pthread_mutex_lock(&c->readers_mu);
     if (r->prev)
         r->prev->next = r->next;
@@ -37,7 +37,7 @@ void cache_reader_exit(void *arg)
     pthread_mutex_unlock(&c->readers_mu);
     if (r->txn)
         mdb_txn_abort(r->txn);
-    pthread_rwlock_unlock(&c->resize);
+    pthread_rwlock_unlock(&c->e.resize);
     free(r);
 }
 
@@ -77,13 +77,13 @@ static int cache_rtxn_get(cache *c, cache_txn *t)
     int rc;
 
     if (r == NULL) {
-        if ((rc = mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn)) == 0)
+        if ((rc = mdb_txn_begin(c->e.env, NULL, MDB_RDONLY, &txn)) == 0)
             t->txn = txn;
         return rc;
     }
     t->mine = true;
     if (r->txn == NULL)
-        rc = mdb_txn_begin(c->env, NULL, MDB_RDONLY, &r->txn);
+        rc = mdb_txn_begin(c->e.env, NULL, MDB_RDONLY, &r->txn);
     else if ((rc = mdb_txn_renew(r->txn)) != 0 && rc != MDB_MAP_RESIZED) {
         mdb_txn_abort(r->txn); /* MAP_RESIZED leaves it reset and renewable; others: anew */
         r->txn = NULL;
@@ -105,7 +105,7 @@ static void cache_txn_end(cache *c, cache_txn *t)
         mdb_txn_abort(t->txn);
     t->txn = NULL;
     if (t->locked)
-        pthread_rwlock_unlock(&c->resize);
+        pthread_rwlock_unlock(&c->e.resize);
     t->locked = false;
 }
 
@@ -128,7 +128,7 @@ static int cache_fault(cache *c, cache_txn *t)
         r->txn = NULL;
     }
     if (t->locked)
-        pthread_rwlock_unlock(&c->resize);
+        pthread_rwlock_unlock(&c->e.resize);
     cache_damaged(c, true,
                   "a page of data.mdb vanished while it was %s (SIGBUS): the file was "
                   "truncated while in use",
@@ -144,35 +144,31 @@ static int cache_fault(cache *c, cache_txn *t)
 static int cache_rbegin(cache *c, cache_txn *t, bool own)
 {
     char why[CACHE_ENV_WHY_MAX];
-    int rc = 0, dead;
+    int rc = 0;
     MDB_txn *txn;
 
     for (int attempt = 0; attempt < CACHE_RETRIES; attempt++) {
         if (!cache_usable(c, false))
             return CACHE_ERROR;
-        pthread_rwlock_rdlock(&c->resize);
+        pthread_rwlock_rdlock(&c->e.resize);
         t->locked = true;
-        if (c->env == NULL || atomic_load(&c->damaged)) { /* damaged meanwhile */
+        if (c->e.env == NULL || atomic_load(&c->damaged)) { /* damaged meanwhile */
             cache_txn_end(c, t);
             return CACHE_ERROR;
         }
-        if (!cache_env_watch_check(&c->watch, false, why, sizeof(why))) {
+        if (!cache_env_watch_check(&c->e.watch, false, why, sizeof(why))) {
             cache_txn_end(c, t);
             cache_damaged(c, false, "%s", why);
             continue; /* replaced by a recovering writer: the next attempt reopens */
         }
         if (own)
             rc = cache_rtxn_get(c, t);
-        else if ((rc = mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn)) == 0)
+        else if ((rc = mdb_txn_begin(c->e.env, NULL, MDB_RDONLY, &txn)) == 0)
             t->txn = txn;
         if (rc == 0)
             return 0;
         cache_txn_end(c, t);
-        if (rc == MDB_MAP_RESIZED)
-            cache_adopt_size(c);
-        else if (rc == MDB_READERS_FULL)
-            mdb_reader_check(c->env, &dead);
-        else
+        if (!lmdbenv_retry(&c->e, rc)) /* MDB_MAP_RESIZED, MDB_READERS_FULL */
             break;
     }
     if (rc != 0) /* else the damage that used up the attempts was logged */
@@ -218,7 +214,7 @@ static void cache_unfilled(cache *c, unsigned missing)
         c->unfilled_logged = now;
         log_err("cache %s has no data from %s (never refreshed into this cache, or lost with a "
                 "damaged data file): handling.cache_error applies until a refresh succeeds",
-                c->path, cache_providers_text(missing, names, sizeof(names)));
+                c->e.path, cache_providers_text(missing, names, sizeof(names)));
     }
     pthread_mutex_unlock(&c->note_mu);
 }
@@ -289,19 +285,19 @@ static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg
         if (!cache_usable(c, true))
             return NOT_USABLE;
         /* shared, so another thread's adopt or grow waits for this transaction */
-        pthread_rwlock_rdlock(&c->resize);
+        pthread_rwlock_rdlock(&c->e.resize);
         t->locked = true;
-        if (c->env == NULL || atomic_load(&c->damaged)) { /* damaged meanwhile */
+        if (c->e.env == NULL || atomic_load(&c->damaged)) { /* damaged meanwhile */
             cache_txn_end(c, t);
             continue;
         }
         /* a stat before every write: mdb_txn_begin must not fault with the writer lock held */
-        if (!cache_env_watch_check(&c->watch, true, why, sizeof(why))) {
+        if (!cache_env_watch_check(&c->e.watch, true, why, sizeof(why))) {
             cache_txn_end(c, t);
             cache_damaged(c, false, "%s", why);
             continue;
         }
-        if ((rc = mdb_txn_begin(c->env, NULL, 0, &txn)) == 0) {
+        if ((rc = mdb_txn_begin(c->e.env, NULL, 0, &txn)) == 0) {
             t->txn = txn;
             rc = fn(c, txn, arg);
             /*
@@ -309,7 +305,7 @@ static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg
              * into a file cut meanwhile they would make it whole again around
              * holes where the tree's other pages were
              */
-            if (rc == 0 && !cache_env_watch_check(&c->watch, true, why, sizeof(why))) {
+            if (rc == 0 && !cache_env_watch_check(&c->e.watch, true, why, sizeof(why))) {
                 mdb_txn_abort(txn);
                 t->txn = NULL;
                 cache_txn_end(c, t);
@@ -323,17 +319,13 @@ static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg
             t->txn = NULL;
         }
         /* the size this commit gave the file: shorter than that is damage from now on */
-        if (rc == 0 && !cache_env_watch_check(&c->watch, true, why, sizeof(why))) {
+        if (rc == 0 && !cache_env_watch_check(&c->e.watch, true, why, sizeof(why))) {
             cache_txn_end(c, t);
             cache_damaged(c, false, "%s", why);
             return 0; /* committed; the damage shows at the next call */
         }
         cache_txn_end(c, t);
-        if (rc == MDB_MAP_RESIZED) {
-            cache_adopt_size(c);
-            continue;
-        }
-        if (rc == MDB_MAP_FULL && cache_grow(c))
+        if (lmdbenv_retry(&c->e, rc)) /* adopted or grown the map (lmdbenv.h) */
             continue;
         if (cache_env_lmdb_damage(rc)) {
             cache_lmdb_failed(c, "write", rc);
@@ -359,7 +351,7 @@ int cache_write(cache *c, cache_write_fn fn, void *arg)
     volatile int round = 0;
 
     if (c->rdonly) {
-        log_err("cache %s: opened read-only, cannot write", c->path);
+        log_err("cache %s: opened read-only, cannot write", c->e.path);
         return CACHE_ERROR;
     }
 again:
@@ -376,7 +368,7 @@ again:
     if (t.rc == 0)
         return CACHE_OK;
     if (t.rc != WRITE_FAILED && t.rc != NOT_USABLE)
-        log_err("cache %s: write: %s", c->path, mdb_strerror(t.rc));
+        log_err("cache %s: write: %s", c->e.path, mdb_strerror(t.rc));
     return CACHE_ERROR;
 }
 
