@@ -21,7 +21,7 @@
  *	LMDB maps data.mdb and trusts it: a page beyond the end of the file
  *	is a SIGBUS in whatever thread reads it, and LMDB silently turns a
  *	zero-length data.mdb into a new, empty environment. Both programs that
- *	keep an LMDB environment (cache/cache.c, trackd/trackstats.c) therefore
+ *	keep an LMDB environment (cache/cache.c, cache/trackstats.c) therefore
  *	check the file before mdb_env_open, and guard their reads after it.
  *
  *	cache_env_check reads the file with pread, never through a map. It

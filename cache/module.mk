@@ -1,6 +1,7 @@
-# cache/: the LMDB cache, record codecs and the verdict
+# cache/: the LMDB environments (the provider cache, trackd's statistics), record codecs,
+# suppressions, revocations and the verdict
 CORE_SRCS += cache/record.c cache/codec.c cache/envcheck.c cache/lmdbenv.c cache/cache.c cache/txn.c cache/store.c \
-             cache/verdict.c cache/json.c cache/suppress.c
+             cache/verdict.c cache/json.c cache/suppress.c cache/revoke.c cache/trackstats.c
 CORE_PKGS += lmdb libcjson
 UNIT_TESTS += t/unit/test_codec.c t/unit/test_cache.c t/unit/test_verdict.c t/unit/test_envcheck.c \
               t/unit/test_cache_damage.c

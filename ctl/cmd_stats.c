@@ -2,7 +2,7 @@
  * cmd_stats.c - sendgatectl stats: clicks, opens and unsubscribes per sending domain
  *
  * Reads the statistics environment sendgate-trackd writes (trackd.stats_path,
- * see trackd/trackstats.h) and sums its day buckets over a window, as a
+ * see cache/trackstats.h) and sums its day buckets over a window, as a
  * table or, with --json, for scripts.
  */
 #include <ctype.h>
@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache/trackstats.h"
 #include "ctl/ctl.h"
 #include "lib/domain.h"
-#include "trackd/trackstats.h"
 
 /* stats_when - "7d" (that long ago), "2024-06-01" (that UTC day), or unix seconds */
 static bool stats_when(const char *s, bool until, int64_t now, int64_t *out)

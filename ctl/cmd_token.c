@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache/revoke.h"
 #include "ctl/ctl.h"
 #include "lib/domain.h"
 #include "lib/token.h"
-#include "trackd/revoke.h"
 
 #define TOK_REVOKED (-2) /* decode: the MAC verifies, but the message is revoked */
 

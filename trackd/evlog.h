@@ -31,12 +31,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cache/trackstats.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/token.h"
 #include "trackd/clientip.h"
 #include "trackd/tmetrics.h"
-#include "trackd/trackstats.h"
 
 #define EVLOG_UA_MAX    256 /* longer user agents are cut */
 #define EVLOG_QUEUE_MAX 8192

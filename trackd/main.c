@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/trackstats.h"
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
@@ -41,7 +42,6 @@
 #include "trackd/httpd.h"
 #include "trackd/tlsfile.h"
 #include "trackd/trackreq.h"
-#include "trackd/trackstats.h"
 
 #define TRACKD_PROG    "sendgate-trackd"
 #define TRACKD_CONF    SG_CONFDIR "/sendgate.conf"

@@ -3,8 +3,8 @@
 # The MHD-free modules go into libsendgate.a so unit tests and sendgatectl
 # (stats, token revoke) link them; only the HTTP layer is trackd's own.
 CORE_SRCS += lib/token.c trackd/clientip.c trackd/redirect.c trackd/botlabel.c \
-             trackd/oneclick.c trackd/htmlpage.c trackd/trackstats.c trackd/evlog.c \
-             trackd/tmetrics.c trackd/revoke.c trackd/trackreq.c trackd/connguard.c
+             trackd/oneclick.c trackd/htmlpage.c trackd/evlog.c \
+             trackd/tmetrics.c trackd/trackreq.c trackd/connguard.c
 CORE_PKGS += libcrypto
 PROGS += sendgate-trackd
 sendgate-trackd_SRCS := trackd/main.c trackd/httpd.c trackd/tlsfile.c

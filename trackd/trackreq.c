@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache/revoke.h"
 #include "cache/suppress.h"
 #include "lib/log.h"
 #include "trackd/botlabel.h"
 #include "trackd/htmlpage.h"
 #include "trackd/oneclick.h"
 #include "trackd/redirect.h"
-#include "trackd/revoke.h"
 
 /* a transparent 1x1 GIF89a: header, screen, 2-colour table, transparency, image, trailer */
 const unsigned char trackreq_gif[TRACKREQ_GIF_LEN] = {

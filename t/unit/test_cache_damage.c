@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/trackstats.h"
 #include "lib/token.h"
-#include "trackd/trackstats.h"
 #include "t/lib/tap.h"
 
 #define STATIC_BIT   (1u << PROV_STATIC)

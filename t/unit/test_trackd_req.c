@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cache/revoke.h"
 #include "cache/suppress.h"
+#include "cache/trackstats.h"
 #include "t/lib/tap.h"
-#include "trackd/revoke.h"
 #include "trackd/trackreq.h"
-#include "trackd/trackstats.h"
 
 static char dir[] = "/tmp/sg-test-trackd-XXXXXX";
 static char path_events[300];

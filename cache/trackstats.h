@@ -33,8 +33,8 @@
  *	of counters, never the events file. The map doubles on MDB_MAP_FULL, up
  *	to 16 times stats_map_size.
  */
-#ifndef SG_TRACKD_TRACKSTATS_H
-#define SG_TRACKD_TRACKSTATS_H
+#ifndef SG_CACHE_TRACKSTATS_H
+#define SG_CACHE_TRACKSTATS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -16,8 +16,8 @@
  *	Key "m:<message reference>" or "d:<sending domain>"; value the time
  *	(8 bytes, little-endian) and a free-text note.
  */
-#ifndef SG_TRACKD_REVOKE_H
-#define SG_TRACKD_REVOKE_H
+#ifndef SG_CACHE_REVOKE_H
+#define SG_CACHE_REVOKE_H
 
 #include <stdint.h>
 

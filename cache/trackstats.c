@@ -5,7 +5,7 @@
  * `sendgatectl stats`. Values are little-endian with a version byte and a
  * field count, so a later build can add counters and still read old days.
  */
-#include "trackd/trackstats.h"
+#include "cache/trackstats.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -3,7 +3,7 @@
  *
  * Written by sendgatectl, read by sendgate-trackd for every click and open.
  */
-#include "trackd/revoke.h"
+#include "cache/revoke.h"
 
 #include <stdio.h>
 #include <string.h>
