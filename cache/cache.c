@@ -211,13 +211,13 @@ cache *cache_open(const char *path, enum cache_mode mode, const cache_opts *o, c
                   size_t errlen)
 {
     cache *c = calloc(1, sizeof(*c));
-    lmdbenv_opts eo = {o->map_size,
-                       o->max_map_size,
-                       o->max_readers,
-                       DB__COUNT + 2,
-                       MDB_NOTLS,
-                       cache_env_note,
-                       c};
+    lmdbenv_opts eo = {.map_size = o->map_size,
+                       .max_map_size = o->max_map_size,
+                       .max_readers = o->max_readers,
+                       .max_dbs = DB__COUNT + 2,
+                       .flags = MDB_NOTLS, /* a reader slot per handle, not per thread */
+                       .note = cache_env_note,
+                       .note_arg = c};
 
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");

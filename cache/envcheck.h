@@ -20,9 +20,10 @@
  * DESCRIPTION
  *	LMDB maps data.mdb and trusts it: a page beyond the end of the file
  *	is a SIGBUS in whatever thread reads it, and LMDB silently turns a
- *	zero-length data.mdb into a new, empty environment. Both programs that
- *	keep an LMDB environment (cache/cache.c, cache/trackstats.c) therefore
- *	check the file before mdb_env_open, and guard their reads after it.
+ *	zero-length data.mdb into a new, empty environment. Every LMDB
+ *	environment (the provider cache and trackd's statistics, both opened
+ *	by cache/lmdbenv.c) is therefore checked before mdb_env_open, and its
+ *	reads are guarded after it.
  *
  *	cache_env_check reads the file with pread, never through a map. It
  *	refuses: a path that is not a directory; data.mdb or lock.mdb that is

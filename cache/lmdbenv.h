@@ -2,7 +2,8 @@
  * lmdbenv.h - one LMDB environment: opening, the map, retries, damage
  *
  * SYNOPSIS
- *	lmdbenv_opts o = {map_size, max_map_size, max_readers, max_dbs, MDB_NOTLS, note, arg};
+ *	lmdbenv_opts o = {.map_size = ..., .max_map_size = ..., .max_readers = ...,
+ *	                  .max_dbs = n, .flags = MDB_NOTLS, .note = fn, .note_arg = arg};
  *	lmdbenv e;
  *	lmdbenv_init(&e, path, rdonly, &o);
  *	if (!lmdbenv_start(&e, names, dbi, n, recover, content_damage, &fail))

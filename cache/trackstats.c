@@ -8,15 +8,13 @@
 #include "cache/trackstats.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-#include "cache/envcheck.h"
+#include "cache/lmdbenv.h"
 #include "lib/log.h"
 #include "lib/token.h"
 
@@ -27,24 +25,25 @@
 #define TS_GROW_LIMIT 16
 #define TS_RETRY_SECS 60 /* a damaged environment is rebuilt at most this often */
 
+enum { TS_DAYS, TS_MSGS, TS_DBS };
+
+static const char *const ts_db_names[TS_DBS] = {"days", "msgs"};
+
 /*
- * Damage (cache/envcheck.h): the files are checked before LMDB maps them,
- * every transaction runs inside a SIGBUS guard, and a stat notices a file
- * truncated or replaced while open. The writer (sendgate-trackd's event
- * thread, the only user of its handle) moves a damaged data.mdb aside and
- * starts new counters, at open or at its next batch; until then events
- * are only written to the events file. A reader (sendgatectl stats) says
- * what is wrong and stops.
+ * The environment is cache/lmdbenv.c's, as the provider cache's: the
+ * files are checked before LMDB maps them, every transaction runs inside
+ * a SIGBUS guard, a stat notices a file truncated or replaced while open,
+ * and a full map grows by the same rule. The writer (sendgate-trackd's
+ * event thread, the only user of its handle: no resize lock is taken)
+ * moves a damaged data.mdb aside and starts new counters, at open or at
+ * its next batch; until then events are only written to the events file.
+ * A reader (sendgatectl stats) says what is wrong and stops.
  */
 struct trackstats {
-    MDB_env *env; /* NULL while damaged */
-    MDB_dbi days, msgs;
-    size_t map_size, max_map_size;
-    bool rdonly;
+    lmdbenv e; /* e.env NULL while damaged */
+    MDB_dbi dbi[TS_DBS];
     bool damaged, content; /* content: LMDB found it, the file check may not */
     time_t next_try;
-    cache_env_watch watch;
-    char path[PATH_MAX];
 };
 
 /* one transaction in progress; volatile: still right after a SIGBUS jump */
@@ -125,120 +124,96 @@ static void ts_encode_day(const uint64_t in[TS__COUNT], unsigned char *p)
             p[2 + 8 * f + (size_t)i] = (unsigned char)(in[f] >> (8 * i));
 }
 
-/* ts_env_open - check, recover (writer), open the environment and its databases */
-static bool ts_env_open(trackstats *s, ts_op *op, char *err, size_t errlen)
+/* ts_env_note - what the environment layer did, in the statistics' words */
+static void ts_env_note(void *arg, const lmdbenv_note *n)
 {
-    cache_env_report r;
-    char moved[PATH_MAX + 64], why[CACHE_ENV_WHY_MAX];
-    const char *damage;
-    MDB_txn *txn;
-    int rc;
+    trackstats *s = arg;
 
-    cache_env_check(s->path, &r);
-    damage = r.state == CACHE_ENV_DAMAGED ? r.why : "LMDB found damaged data";
-    if (!s->rdonly &&
-        (r.state == CACHE_ENV_DAMAGED || (s->content && r.state == CACHE_ENV_SOUND))) {
-        if (!cache_env_set_aside(s->path, moved, sizeof(moved), why, sizeof(why))) {
-            snprintf(err, errlen, "statistics %s are damaged (%s) and %s", s->path, damage, why);
-            return false;
-        }
+    if (n->event == LMDBENV_GROWN) {
+        log_notice("statistics map grown to %zu bytes", n->to);
+    } else if (n->event == LMDBENV_MOVED_ASIDE) {
         log_err("statistics %s are damaged (%s): moved them to %s; counting starts again from "
                 "zero (the events file has every event)",
-                s->path, damage, moved);
+                s->e.path, n->damage, n->moved);
         s->content = false;
-        cache_env_check(s->path, &r);
+    } /* a full map fails the batch, which says so */
+}
+
+/* ts_env_failed - why the environment could not be started, in the statistics' words */
+static void ts_env_failed(trackstats *s, const lmdbenv_fail *f, char *err, size_t errlen)
+{
+    const char *path = s->e.path, *absent = "";
+
+    if (s->e.rdonly && (f->rc == ENOENT || f->rc == MDB_NOTFOUND))
+        absent = " (sendgate-trackd has not recorded anything yet)";
+    if (f->fault) {
+        snprintf(err, errlen, "statistics %s: a page vanished while opening them (truncated)",
+                 path);
+        s->content = true;
+        return;
     }
-    if (r.state == CACHE_ENV_DAMAGED) {
-        snprintf(err, errlen, "statistics %s are damaged: %s%s", s->path, r.why,
-                 s->rdonly ? " (sendgate-trackd moves them aside when it starts)" : "");
-        return false;
+    switch (f->stage) {
+    case LMDBENV_AT_MKDIR:
+        snprintf(err, errlen, "create statistics directory %s: %s", path, strerror(f->rc));
+        break;
+    case LMDBENV_AT_ASIDE:
+        snprintf(err, errlen, "statistics %s are damaged (%s) and %s", path, f->damage, f->why);
+        break;
+    case LMDBENV_AT_CHECK:
+        snprintf(err, errlen, "statistics %s are damaged: %s%s", path, f->why,
+                 s->e.rdonly ? " (sendgate-trackd moves them aside when it starts)" : "");
+        break;
+    case LMDBENV_AT_OPEN:
+        snprintf(err, errlen, "open statistics %s: %s%s", path, mdb_strerror(f->rc),
+                 f->rc == ENOENT ? absent : "");
+        break;
+    case LMDBENV_AT_DBS:
+        snprintf(err, errlen, "open statistics %s: %s%s", path,
+                 f->rc == MDB_NOTFOUND ? "not initialised" : mdb_strerror(f->rc),
+                 f->rc == MDB_NOTFOUND ? absent : "");
+        break;
+    default:
+        snprintf(err, errlen, "open statistics %s: %s", path, f->why);
+        break;
     }
-    if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 4)) ||
-        (rc = mdb_env_set_maxreaders(s->env, 126)) ||
-        (rc = s->rdonly ? 0 : mdb_env_set_mapsize(s->env, s->map_size)) ||
-        (rc = mdb_env_open(s->env, s->path, s->rdonly ? MDB_RDONLY : MDB_NOSYNC, 0660))) {
-        snprintf(err, errlen, "open statistics %s: %s%s", s->path, mdb_strerror(rc),
-                 s->rdonly && rc == ENOENT ? " (sendgate-trackd has not recorded anything yet)"
-                                           : "");
-        goto fail;
-    }
-    if ((rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0, &txn)) == 0) {
-        op->txn = txn;
-        if ((rc = mdb_dbi_open(txn, "days", s->rdonly ? 0 : MDB_CREATE, &s->days)) ||
-            (rc = mdb_dbi_open(txn, "msgs", s->rdonly ? 0 : MDB_CREATE, &s->msgs)))
-            mdb_txn_abort(txn);
-        else
-            rc = mdb_txn_commit(txn);
-        op->txn = NULL;
-    }
-    if (rc) {
-        snprintf(err, errlen, "open statistics %s: %s%s", s->path,
-                 rc == MDB_NOTFOUND ? "not initialised" : mdb_strerror(rc),
-                 s->rdonly && rc == MDB_NOTFOUND
-                         ? " (sendgate-trackd has not recorded anything yet)"
-                         : "");
-        goto fail;
-    }
-    /* after the databases: a new environment has grown, and shorter is damage from now on */
-    if (!cache_env_watch_init(&s->watch, s->path, &r, why, sizeof(why))) {
-        snprintf(err, errlen, "open statistics %s: %s", s->path, why);
-        goto fail;
-    }
-    return true;
-fail:
-    cache_env_watch_close(&s->watch);
-    if (s->env)
-        mdb_env_close(s->env);
-    s->env = NULL;
+}
+
+/* ts_env_start - check, recover (writer), open the environment and its databases */
+static bool ts_env_start(trackstats *s, char *err, size_t errlen)
+{
+    lmdbenv_fail f;
+
+    if (lmdbenv_start(&s->e, ts_db_names, s->dbi, TS_DBS, true,
+                      s->content ? "LMDB found damaged data" : NULL, &f))
+        return true;
+    ts_env_failed(s, &f, err, errlen);
     return false;
 }
 
-/* ts_env_start - ts_env_open inside a SIGBUS guard (it runs LMDB's first transaction) */
-static bool ts_env_start(trackstats *s, char *err, size_t errlen)
-{
-    ts_op op;
-
-    op.txn = NULL;
-    op.cur = NULL;
-    op.ok = false;
-    cache_env_guard_push(&op.g);
-    if (sigsetjmp(op.g.jb, 0) != 0) {
-        snprintf(err, errlen, "statistics %s: a page vanished while opening them (truncated)",
-                 s->path);
-        if (op.txn)
-            mdb_txn_abort(op.txn);
-        s->content = true;
-        cache_env_watch_close(&s->watch);
-        mdb_env_close(s->env);
-        s->env = NULL;
-        return false;
-    }
-    op.ok = ts_env_open(s, &op, err, errlen);
-    cache_env_guard_pop(&op.g);
-    return op.ok;
-}
-
-/* trackstats_open - open (and for a writer create, or rebuild when damaged) the environment */
-trackstats *trackstats_open(const char *path, size_t map_size, bool rdonly, char *err,
-                            size_t errlen)
+/*
+ * trackstats_open - open (and for a writer create, or rebuild when
+ * damaged) the environment: map_size at first, doubling up to 16 times
+ * that; max_readers reader slots (general.cache_max_readers)
+ */
+trackstats *trackstats_open(const char *path, size_t map_size, unsigned max_readers, bool rdonly,
+                            char *err, size_t errlen)
 {
     trackstats *s = calloc(1, sizeof(*s));
+    lmdbenv_opts o = {.map_size = rdonly ? 0 : map_size, /* a reader takes the file's */
+                      .max_map_size = map_size * TS_GROW_LIMIT,
+                      .max_readers = max_readers,
+                      .max_dbs = 4,
+                      .flags = rdonly ? 0 : MDB_NOSYNC,
+                      .note = ts_env_note,
+                      .note_arg = s};
 
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    s->rdonly = rdonly;
-    s->map_size = map_size;
-    s->max_map_size = map_size * TS_GROW_LIMIT;
-    s->watch.dirfd = s->watch.fd = -1;
-    snprintf(s->path, sizeof(s->path), "%s", path);
-    if (!rdonly && mkdir(path, 0750) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "create statistics directory %s: %s", path, strerror(errno));
-        free(s);
-        return NULL;
-    }
+    lmdbenv_init(&s->e, path, rdonly, &o);
     if (!ts_env_start(s, err, errlen)) {
+        lmdbenv_destroy(&s->e);
         free(s);
         return NULL;
     }
@@ -250,18 +225,16 @@ void trackstats_close(trackstats *s)
 {
     if (s == NULL)
         return;
-    if (!s->rdonly && s->env && !s->damaged)
-        mdb_env_sync(s->env, 1);
-    cache_env_watch_close(&s->watch);
-    if (s->env)
-        mdb_env_close(s->env);
+    if (!s->e.rdonly && s->e.env && !s->damaged)
+        mdb_env_sync(s->e.env, 1);
+    lmdbenv_destroy(&s->e);
     free(s);
 }
 
 /* trackstats_sync - flush what MDB_NOSYNC left in the page cache */
 bool trackstats_sync(trackstats *s)
 {
-    return s->env && !s->damaged && mdb_env_sync(s->env, 1) == 0;
+    return s->e.env && !s->damaged && mdb_env_sync(s->e.env, 1) == 0;
 }
 
 /* ts_damaged - stop using the environment; the writer rebuilds it at its next batch */
@@ -269,10 +242,10 @@ static void ts_damaged(trackstats *s, bool content, const char *why)
 {
     s->content |= content;
     if (!s->damaged)
-        log_err("statistics %s: %s; counters are not kept until %s", s->path, why,
-                s->rdonly ? "the file is sound again"
-                          : "they are moved aside and started again (the events file has every "
-                            "event)");
+        log_err("statistics %s: %s; counters are not kept until %s", s->e.path, why,
+                s->e.rdonly ? "the file is sound again"
+                            : "they are moved aside and started again (the events file has every "
+                              "event)");
     s->damaged = true;
     s->next_try = time(NULL);
 }
@@ -283,21 +256,18 @@ static bool ts_ready(trackstats *s, bool write)
     char err[CACHE_ENV_WHY_MAX + 128], why[CACHE_ENV_WHY_MAX];
 
     if (s->damaged) {
-        if (s->rdonly || time(NULL) < s->next_try)
+        if (s->e.rdonly || time(NULL) < s->next_try)
             return false;
         s->next_try = time(NULL) + TS_RETRY_SECS;
-        cache_env_watch_close(&s->watch);
-        if (s->env)
-            mdb_env_close(s->env);
-        s->env = NULL;
+        lmdbenv_stop(&s->e);
         if (!ts_env_start(s, err, sizeof(err))) {
             log_err("%s; counters are not kept (the events file has every event)", err);
             return false;
         }
         s->damaged = false;
-        log_notice("statistics %s: counting again", s->path);
+        log_notice("statistics %s: counting again", s->e.path);
     }
-    if (!cache_env_watch_check(&s->watch, write, why, sizeof(why))) {
+    if (!cache_env_watch_check(&s->e.watch, write, why, sizeof(why))) {
         ts_damaged(s, false, why);
         return false;
     }
@@ -335,7 +305,7 @@ static int ts_bump(trackstats *s, MDB_txn *txn, const char *domain, uint32_t day
     unsigned char key[DOMAIN_MAX + 5], val[TS_DAY_VLEN];
     MDB_val k = {ts_day_key(domain, day, key), key}, v;
     uint64_t cur[TS__COUNT];
-    int rc = mdb_get(txn, s->days, &k, &v);
+    int rc = mdb_get(txn, s->dbi[TS_DAYS], &k, &v);
 
     if (rc == MDB_NOTFOUND)
         memset(cur, 0, sizeof(cur));
@@ -348,7 +318,7 @@ static int ts_bump(trackstats *s, MDB_txn *txn, const char *domain, uint32_t day
     ts_encode_day(cur, val);
     v.mv_size = sizeof(val);
     v.mv_data = val;
-    return mdb_put(txn, s->days, &k, &v, 0);
+    return mdb_put(txn, s->dbi[TS_DAYS], &k, &v, 0);
 }
 
 /* ts_msg_uniques - update the message's first-seen days; count what is new */
@@ -364,7 +334,7 @@ static int ts_msg_uniques(trackstats *s, MDB_txn *txn, const trackstats_event *e
     memcpy(key, e->domain, dl);
     key[dl] = '\0';
     memcpy(key + dl + 1, e->msgref, ml);
-    rc = mdb_get(txn, s->msgs, &k, &v);
+    rc = mdb_get(txn, s->dbi[TS_MSGS], &k, &v);
     if (rc == 0 && v.mv_size >= TS_MSG_VLEN && ((unsigned char *)v.mv_data)[0] == TS_VERSION) {
         m.first_open = ts_get_u32((unsigned char *)v.mv_data + 1);
         m.first_click = ts_get_u32((unsigned char *)v.mv_data + 5);
@@ -387,7 +357,7 @@ static int ts_msg_uniques(trackstats *s, MDB_txn *txn, const trackstats_event *e
     ts_put_u32(val + 9, m.last);
     v.mv_size = sizeof(val);
     v.mv_data = val;
-    return mdb_put(txn, s->msgs, &k, &v, 0);
+    return mdb_put(txn, s->dbi[TS_MSGS], &k, &v, 0);
 }
 
 /* ts_apply_one - one event's effect on the counters */
@@ -412,41 +382,29 @@ static int ts_apply_one(trackstats *s, MDB_txn *txn, const trackstats_event *e)
     return ts_bump(s, txn, e->domain, day, add);
 }
 
-/* ts_grow - double the map after MDB_MAP_FULL; false at the limit */
-static bool ts_grow(trackstats *s)
-{
-    if (s->map_size * 2 > s->max_map_size)
-        return false;
-    if (mdb_env_set_mapsize(s->env, s->map_size * 2) != 0)
-        return false;
-    s->map_size *= 2;
-    log_notice("statistics map grown to %zu bytes", s->map_size);
-    return true;
-}
-
 /* ts_apply_body - trackstats_apply inside its guard */
 static bool ts_apply_body(trackstats *s, ts_op *op, const trackstats_event *ev, size_t n)
 {
     MDB_txn *txn;
-    int rc;
+    int rc = 0;
 
-    for (;;) {
-        if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-            break;
-        op->txn = txn;
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc = ts_apply_one(s, txn, &ev[i]);
-        if (rc == 0 && !ts_ready(s, true)) { /* cut meanwhile: committing would fill holes */
-            mdb_txn_abort(txn);
+    for (int attempt = 0; attempt < LMDBENV_RETRIES; attempt++) {
+        if ((rc = mdb_txn_begin(s->e.env, NULL, 0, &txn)) == 0) {
+            op->txn = txn;
+            for (size_t i = 0; i < n && rc == 0; i++)
+                rc = ts_apply_one(s, txn, &ev[i]);
+            if (rc == 0 && !ts_ready(s, true)) { /* cut meanwhile: committing would fill holes */
+                mdb_txn_abort(txn);
+                op->txn = NULL;
+                return false;
+            }
+            if (rc == 0)
+                rc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn);
             op->txn = NULL;
-            return false;
         }
-        if (rc == 0)
-            rc = mdb_txn_commit(txn);
-        else
-            mdb_txn_abort(txn);
-        op->txn = NULL;
-        if (rc != MDB_MAP_FULL || !ts_grow(s))
+        if (rc == 0 || !lmdbenv_retry(&s->e, rc)) /* a full map grows (lmdbenv.h) */
             break;
     }
     if (rc == 0) /* the size this commit gave the file: shorter is damage from now on */
@@ -475,25 +433,25 @@ bool trackstats_apply(trackstats *s, const trackstats_event *ev, size_t n)
     return op.ok;
 }
 
-/* ts_prune_body - trackstats_prune inside its guard */
-static long ts_prune_body(trackstats *s, ts_op *op, int64_t before)
+/* ts_prune_txn - one attempt: delete the idle messages in one write transaction; an LMDB code */
+static int ts_prune_txn(trackstats *s, ts_op *op, uint32_t cutoff, bool *begun)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
     MDB_val k, v;
-    uint32_t cutoff = ts_day(before);
     long n = 0;
     int rc;
 
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-        return -1;
+    if ((rc = mdb_txn_begin(s->e.env, NULL, 0, &txn)) != 0)
+        return rc;
     op->txn = txn;
-    if ((rc = mdb_cursor_open(txn, s->msgs, &cur)) != 0) {
+    if ((rc = mdb_cursor_open(txn, s->dbi[TS_MSGS], &cur)) != 0) {
         mdb_txn_abort(txn);
         op->txn = NULL;
-        return -1;
+        return rc;
     }
     op->cur = cur;
+    *begun = true;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const unsigned char *p = v.mv_data;
@@ -510,10 +468,25 @@ static long ts_prune_body(trackstats *s, ts_op *op, int64_t before)
     else
         mdb_txn_abort(txn);
     op->txn = NULL;
+    op->n = n;
+    return rc;
+}
+
+/* ts_prune_body - trackstats_prune inside its guard */
+static long ts_prune_body(trackstats *s, ts_op *op, int64_t before)
+{
+    bool begun = false;
+    int rc = 0;
+
+    for (int attempt = 0; attempt < LMDBENV_RETRIES; attempt++)
+        if ((rc = ts_prune_txn(s, op, ts_day(before), &begun)) == 0 || !lmdbenv_retry(&s->e, rc))
+            break;
     if (rc == 0)
-        return n;
-    log_err("statistics: pruning failed: %s", mdb_strerror(rc));
-    ts_failed(s, rc);
+        return op->n;
+    if (begun) {
+        log_err("statistics: pruning failed: %s", mdb_strerror(rc));
+        ts_failed(s, rc);
+    }
     return -1;
 }
 
@@ -561,13 +534,14 @@ static bool ts_rows_add(trackstats_row **rows, size_t *n, size_t *cap, const cha
     return true;
 }
 
-/* ts_txn_read - a read transaction, adopting a map another process grew */
+/* ts_txn_read - a read transaction, adopting a map another process grew (lmdbenv_retry) */
 static int ts_txn_read(trackstats *s, MDB_txn **txn)
 {
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    int rc = 0;
 
-    if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(s->env, 0) == 0)
-        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    for (int attempt = 0; attempt < LMDBENV_RETRIES; attempt++)
+        if ((rc = mdb_txn_begin(s->e.env, NULL, MDB_RDONLY, txn)) == 0 || !lmdbenv_retry(&s->e, rc))
+            break;
     return rc;
 }
 
@@ -587,7 +561,7 @@ static int ts_query_body(trackstats *s, ts_op *op, const char *domain, int64_t s
     if ((rc = ts_txn_read(s, &txn)) != 0)
         return rc;
     op->txn = txn;
-    if ((rc = mdb_cursor_open(txn, s->days, &cur)) != 0)
+    if ((rc = mdb_cursor_open(txn, s->dbi[TS_DAYS], &cur)) != 0)
         return rc;
     op->cur = cur;
     if (dl) {

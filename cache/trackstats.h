@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	trackstats *s = trackstats_open(cfg->trackd.stats_path, cfg->trackd.stats_map_size,
- *	                                false, err, sizeof(err));
+ *	                                cfg->general.cache_max_readers, false, err, sizeof(err));
  *	trackstats_apply(s, events, n);                   (trackd's event writer, one txn)
  *	trackstats_prune(s, now - cfg->trackd.unique_retention);
  *	trackstats_query(s, "example.com", since, until, &rows, &nrows);   (sendgatectl stats)
@@ -30,8 +30,13 @@
  *	Only trackd's event writer writes, in one transaction per batch of
  *	events, without fsync per transaction (MDB_NOSYNC; the writer syncs
  *	about once a second and at exit): a crash loses at most the last second
- *	of counters, never the events file. The map doubles on MDB_MAP_FULL, up
- *	to 16 times stats_map_size.
+ *	of counters, never the events file.
+ *
+ *	The environment is cache/lmdbenv.h's, like the provider cache's: the
+ *	same checks before mapping, SIGBUS guard and retries. The map doubles
+ *	on MDB_MAP_FULL, up to 16 times stats_map_size; a batch that finds it
+ *	full at that size is not counted (and logged). Reader slots: as many
+ *	as the cache has (general.cache_max_readers).
  */
 #ifndef SG_CACHE_TRACKSTATS_H
 #define SG_CACHE_TRACKSTATS_H
@@ -69,8 +74,8 @@ typedef struct trackstats_row {
 
 typedef struct trackstats trackstats;
 
-trackstats *trackstats_open(const char *path, size_t map_size, bool rdonly, char *err,
-                            size_t errlen);
+trackstats *trackstats_open(const char *path, size_t map_size, unsigned max_readers, bool rdonly,
+                            char *err, size_t errlen);
 void trackstats_close(trackstats *s);
 bool trackstats_apply(trackstats *s, const trackstats_event *ev, size_t n);
 bool trackstats_sync(trackstats *s);

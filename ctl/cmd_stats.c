@@ -133,8 +133,8 @@ static int cmd_stats(ctl *c, int argc, char **argv)
     if (optind == argc - 1 && !domain_normalize(argv[optind], strlen(argv[optind]), dom, &why))
         return ctl_fail(EX_DATAERR, "%s: %s", argv[optind], why);
     cfg = ctl_config(c);
-    ts = trackstats_open(cfg->trackd.stats_path, cfg->trackd.stats_map_size, true, err,
-                         sizeof(err));
+    ts = trackstats_open(cfg->trackd.stats_path, cfg->trackd.stats_map_size,
+                         (unsigned)cfg->general.cache_max_readers, true, err, sizeof(err));
     if (ts == NULL)
         return ctl_fail(EX_UNAVAILABLE, "%s", err);
     if (!trackstats_query(ts, dom, since, until, &rows, &n)) {

@@ -333,8 +333,9 @@ static bool trackd_open_stores(const conf *c, cache **ca, trackstats **ts)
     }
     if (*err)
         log_err("%s; unsubscriptions cannot be recorded until it can be opened", err);
-    if ((*ts = trackstats_open(c->trackd.stats_path, c->trackd.stats_map_size, false, err,
-                               sizeof(err))) == NULL)
+    *ts = trackstats_open(c->trackd.stats_path, c->trackd.stats_map_size,
+                          (unsigned)c->general.cache_max_readers, false, err, sizeof(err));
+    if (*ts == NULL)
         log_err("%s; statistics are not kept (the events file still records every event)", err);
     return true;
 }

@@ -365,17 +365,17 @@ static void test_stats(void)
 
     snprintf(dir, sizeof(dir), "%s/stats", top);
     path_of(path, sizeof(path), dir, "data.mdb");
-    s = trackstats_open(dir, 1 << 20, false, err, sizeof(err));
+    s = trackstats_open(dir, 1 << 20, 126, false, err, sizeof(err));
     tap_ok(s != NULL && count_one(s, "example.com") && count_one(s, "example.com"),
            "statistics counting");
     tap_is_int(clicks(s, "example.com"), 2, "two clicks");
     trackstats_close(s);
     tap_is_int(truncate(path, 0), 0, "their data.mdb truncated to zero length");
-    ro = trackstats_open(dir, 1 << 20, true, err, sizeof(err));
+    ro = trackstats_open(dir, 1 << 20, 126, true, err, sizeof(err));
     tap_ok(ro == NULL && has(err, "are damaged: data.mdb is empty") &&
                    has(err, "sendgate-trackd moves them aside"),
            "sendgatectl stats refuses them, saying why: %s", err);
-    s = trackstats_open(dir, 1 << 20, false, err, sizeof(err));
+    s = trackstats_open(dir, 1 << 20, 126, false, err, sizeof(err));
     tap_ok(s != NULL && damaged_files(dir) == 1, "sendgate-trackd moves them aside, starts anew");
     tap_ok(s && count_one(s, "example.com") && clicks(s, "example.com") == 1,
            "and counts again from zero");

@@ -62,7 +62,7 @@ static void setup(const char *privacy)
     env.metrics = &metrics;
     pthread_mutex_init(&env.unsub_mu, NULL);
     env.cache = cache_open(st.cfg->general.cache_path, CACHE_RDWR, &co, err, sizeof(err));
-    stats = trackstats_open(st.cfg->trackd.stats_path, 1 << 20, false, err, sizeof(err));
+    stats = trackstats_open(st.cfg->trackd.stats_path, 1 << 20, 126, false, err, sizeof(err));
     env.events = evlog_start(path_events, stats, 86400, &metrics, err, sizeof(err));
     tap_ok(env.cache && stats && env.events, "cache, statistics and event writer open");
 }
@@ -288,7 +288,7 @@ static void test_recorded(void)
     tap_is_int(count_lines("\"bot\":\"apple_proxy\""), 1, "Apple proxy labelled");
     tap_is_int(count_lines("\"bot\":\"early\""), 1, "early click labelled");
     tap_is_int(count_lines("\"client\":\"198.51.100.0\""), 6, "addresses truncated to /24");
-    ro = trackstats_open(st.cfg->trackd.stats_path, 0, true, err, sizeof(err));
+    ro = trackstats_open(st.cfg->trackd.stats_path, 0, 126, true, err, sizeof(err));
     tap_ok(ro && trackstats_query(ro, "example.com", 0, 0, &rows, &n) && n == 1,
            "statistics for example.com");
     if (ro && n == 1) {
