@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cache/cache_int.h"
+#include "lib/conf.h"
 #include "lib/log.h"
 
 const char *const cache_db_names[DB__COUNT] = {"outbound", "inbound", "meta", "suppress",
@@ -204,6 +205,15 @@ static bool cache_env_start(cache *c, bool recover, char *err, size_t errlen)
         return true;
     cache_env_failed(c, &f, err, errlen);
     return false;
+}
+
+/* cache_opts_from_conf - the options [general] sets (cache_*), with flags (CACHE_RETRY, ...) */
+cache_opts cache_opts_from_conf(const conf *cfg, unsigned flags)
+{
+    cache_opts o = {(size_t)cfg->general.cache_map_size, (size_t)cfg->general.cache_max_map_size,
+                    (unsigned)cfg->general.cache_max_readers, flags};
+
+    return o;
 }
 
 /* cache_open - open the environment at path (a directory); see cache.h for the flags */

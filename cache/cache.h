@@ -2,7 +2,8 @@
  * cache.h - the LMDB provider cache
  *
  * SYNOPSIS
- *	cache *c = cache_open(path, CACHE_RDONLY, &opts, err, sizeof(err));
+ *	cache_opts opts = cache_opts_from_conf(cfg, CACHE_RETRY);   ([general] cache_*)
+ *	cache *c = cache_open(cfg->general.cache_path, CACHE_RDONLY, &opts, err, sizeof(err));
  *	rc = cache_get_outbound(c, "example.com", &rec);   (CACHE_OK, _NOTFOUND, _CORRUPT, _ERROR)
  *	rc = cache_replace_provider(c, PROV_MAILTRAP, out, n_out, in, n_in, &meta);
  *	if (cache_health(c, why, sizeof(why)) != CACHE_OK)   damaged, or a provider's data missing
@@ -95,6 +96,9 @@ typedef struct cache_opts {
     unsigned max_readers;
     unsigned flags; /* CACHE_RETRY, CACHE_RECOVER */
 } cache_opts;
+
+struct conf;
+cache_opts cache_opts_from_conf(const struct conf *cfg, unsigned flags);
 
 cache *cache_open(const char *path, enum cache_mode mode, const cache_opts *o, char *err,
                   size_t errlen);

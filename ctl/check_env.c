@@ -623,8 +623,7 @@ static void env_check_key(const conf *c, conf_report *r, int k, const env_user *
  */
 static void env_check_state(const conf *c, conf_report *r)
 {
-    cache_opts o = {c->general.cache_map_size, c->general.cache_max_map_size,
-                    (unsigned)c->general.cache_max_readers, 0};
+    cache_opts o = cache_opts_from_conf(c, 0);
     cache_env_report er;
     char why[512];
     cache *ca;

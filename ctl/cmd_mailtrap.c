@@ -35,8 +35,7 @@ static cache *wt_cache(ctl *c);
 /* held - a Mailtrap 429 recorded in the cache is still running: send nothing */
 static int held(ctl *c, conf *cfg)
 {
-    cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size,
-                    (unsigned)cfg->general.cache_max_readers, 0};
+    cache_opts o = cache_opts_from_conf(cfg, 0);
     char err[256];
     buf why = BUF_INIT;
     cache *ca = c->cache ? c->cache
@@ -113,8 +112,7 @@ static int resolve(mctx *x, const char *arg, long *id)
 static cache *wt_cache(ctl *c)
 {
     conf *cfg = ctl_config(c);
-    cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size,
-                    (unsigned)cfg->general.cache_max_readers, 0};
+    cache_opts o = cache_opts_from_conf(cfg, 0);
     char err[512];
 
     if (c->cache == NULL &&

@@ -360,7 +360,7 @@ static bool st_load_providers(const conf *cfg, st_prov *pv, char *err, size_t er
                               size_t *map_size)
 {
     const struct conf_general *g = &cfg->general;
-    cache_opts o = {g->cache_map_size, g->cache_max_map_size, (unsigned)g->cache_max_readers, 0};
+    cache_opts o = cache_opts_from_conf(cfg, 0);
     cache *ca;
     bool ok;
 

@@ -234,8 +234,7 @@ static int cmd_token_decode(ctl *c, int argc, char **argv)
     } else
         verify = token_verify(k, tok, len, TOKEN_ANY, &vc);
     if (verify == TOKEN_OK && c->cfg) {
-        cache_opts co = {c->cfg->general.cache_map_size, c->cfg->general.cache_max_map_size,
-                         (unsigned)c->cfg->general.cache_max_readers, 0};
+        cache_opts co = cache_opts_from_conf(c->cfg, 0);
         cache *ca = cache_open(c->cfg->general.cache_path, CACHE_RDONLY, &co, err, sizeof(err));
         if (ca && revoke_check(ca, vc.msgref, vc.domain) == CACHE_OK) {
             why = "valid, but revoked (trackd answers 404)";

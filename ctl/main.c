@@ -64,8 +64,7 @@ conf *ctl_config(ctl *c)
 cache *ctl_cache_flags(ctl *c, enum cache_mode mode, unsigned flags)
 {
     conf *cfg = ctl_config(c);
-    cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size,
-                    (unsigned)cfg->general.cache_max_readers, flags};
+    cache_opts o = cache_opts_from_conf(cfg, flags);
     char err[512];
 
     if (c->cache)

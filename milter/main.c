@@ -169,8 +169,7 @@ cache *milter_cache(void)
     pthread_mutex_lock(&lock);
     if (milter_cache_handle == NULL && time(NULL) - last_try >= 10) {
         milter_config *mc = milter_config_get();
-        cache_opts o = {mc->cfg->general.cache_map_size, mc->cfg->general.cache_max_map_size,
-                        (unsigned)mc->cfg->general.cache_max_readers, CACHE_RETRY};
+        cache_opts o = cache_opts_from_conf(mc->cfg, CACHE_RETRY);
         char err[512] = "";
         last_try = time(NULL);
         milter_cache_handle =

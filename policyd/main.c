@@ -258,8 +258,7 @@ static void policyd_cache_damaged(void *arg)
 static bool policyd_open_cache(policyd *p)
 {
     const struct conf_general *g = &p->cfg->general;
-    cache_opts o = {g->cache_map_size, g->cache_max_map_size, (unsigned)g->cache_max_readers,
-                    CACHE_RECOVER | (p->once ? 0 : CACHE_RETRY)};
+    cache_opts o = cache_opts_from_conf(p->cfg, CACHE_RECOVER | (p->once ? 0 : CACHE_RETRY));
     char err[512] = "";
 
     p->cache = cache_open(g->cache_path, CACHE_RDWR, &o, err, sizeof(err));

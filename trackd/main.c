@@ -323,8 +323,7 @@ static int trackd_serve(const struct trackd_opts *o, conf **cfg, trackreq_state 
  */
 static bool trackd_open_stores(const conf *c, cache **ca, trackstats **ts)
 {
-    cache_opts co = {c->general.cache_map_size, c->general.cache_max_map_size,
-                     (unsigned)c->general.cache_max_readers, CACHE_RETRY};
+    cache_opts co = cache_opts_from_conf(c, CACHE_RETRY);
     char err[512] = "";
 
     if ((*ca = cache_open(c->general.cache_path, CACHE_RDWR, &co, err, sizeof(err))) == NULL) {
