@@ -155,6 +155,8 @@ r = run([CHECK, "--help"])
 t.ok(r.returncode == 0 and "layer" in r.stdout and "--root" in r.stdout, "--help explains the checks")
 r = run([CHECK, "--bogus"])
 t.is_(r.returncode, 2, "an unknown argument is a usage error")
+rc, out, err = check(tree("no-make", {"Makefile": None}))
+t.ok(rc == 2 and "no Makefile" in err, "a tree make cannot read is an error, not a pass")
 
 # the real tree
 rc, out, err = check(TOP, "--quiet")
