@@ -18,123 +18,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "ctl/ctl.h"
+#include "ctl/provcmd.h"
 #include "lib/addr.h"
-#include "policyd/refresh.h"
 #include "providers/jetemail.h"
 #include "providers/pjson.h"
 
-typedef struct jctx {
-    ctl *c;
-    conf *cfg;
-    http_budget budget;
-    jet_client j;
-    http_failure f;
-} jctx;
-
-static cache *wt_cache(ctl *c);
-
-/*
- * held - JetEmail is rate limiting the account (a 429 recorded in the
- * cache, by the refresher or an earlier command): send nothing, because a
- * request inside the lockout would only prolong it
- */
-static int held(ctl *c, conf *cfg)
+/* jstart - the request budget of [jetemail] and the client */
+static bool jstart(provcmd *p, char *err, size_t errlen)
 {
-    cache_opts o = cache_opts_from_conf(cfg, 0);
-    char err[256];
-    buf why = BUF_INIT;
-    cache *ca = c->cache ? c->cache
-                         : cache_open(cfg->general.cache_path, CACHE_RDONLY, &o, err, sizeof(err));
-    int rc = 0;
-
-    if (ca && refresh_held(ca, PROV_JETEMAIL, time(NULL), &why))
-        rc = ctl_fail(EX_TEMPFAIL, "jetemail: %s; nothing sent", buf_cstr(&why));
-    if (ca && ca != c->cache)
-        cache_close(ca);
-    buf_free(&why);
-    return rc;
+    http_budget_init(&p->budget, p->cfg->jetemail.request_budget, p->cfg->jetemail.budget_window,
+                     http_now_ms());
+    return jet_client_init(p->client, p->cfg, &p->budget, NULL, err, errlen);
 }
+
+static void jstop(provcmd *p)
+{
+    jet_client_free(p->client);
+}
+
+/* JetEmail's account lockout is a 429 with Retry-After (without it, the BCC verification limit) */
+static const provcmd_api jet_api = {PROV_JETEMAIL, "jetemail", true, jstart, jstop};
+
+typedef struct jctx {
+    provcmd p;
+    jet_client j;
+} jctx;
 
 /* jopen - the client; EX_CONFIG when there is no token, EX_TEMPFAIL when held */
 static int jopen(ctl *c, jctx *x)
 {
-    char err[256];
-    int rc;
-
     memset(x, 0, sizeof(*x));
-    x->c = c;
-    x->cfg = ctl_config(c);
-    http_budget_init(&x->budget, x->cfg->jetemail.request_budget, x->cfg->jetemail.budget_window,
-                     http_now_ms());
-    if (!jet_client_init(&x->j, x->cfg, &x->budget, NULL, err, sizeof(err)))
-        return ctl_fail(EX_CONFIG, "jetemail: %s", err);
-    if ((rc = held(c, x->cfg)) != 0)
-        jet_client_free(&x->j);
-    return rc;
-}
-
-/*
- * jfail - report a failed request. A 429 with Retry-After is JetEmail's
- * account lockout: recorded so that nothing (refresher included) calls
- * before it ends. (A 429 without it is the per-address BCC verification
- * limit of the settings call, not a lockout.)
- */
-static int jfail(jctx *x)
-{
-    if (x->f.status == 429 && x->f.retry_after && wt_cache(x->c))
-        refresh_note_429(x->cfg, x->c->cache, PROV_JETEMAIL, time(NULL), x->f.retry_after,
-                         x->f.text);
-    return ctl_fail(http_failure_sysexit(&x->f), "jetemail: %s", x->f.text);
-}
-
-/* onoff - "on" / "off" (and yes/no, true/false); -1 otherwise */
-static int onoff(const char *v)
-{
-    if (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcasecmp(v, "true"))
-        return 1;
-    if (!strcasecmp(v, "off") || !strcasecmp(v, "no") || !strcasecmp(v, "false"))
-        return 0;
-    return -1;
-}
-
-/* wt_cache - the cache for a write-through, or NULL with a warning */
-static cache *wt_cache(ctl *c)
-{
-    conf *cfg = ctl_config(c);
-    cache_opts o = cache_opts_from_conf(cfg, 0);
-    char err[512];
-
-    if (c->cache == NULL &&
-        (c->cache = cache_open(cfg->general.cache_path, CACHE_RDWR, &o, err, sizeof(err))) == NULL)
-        fprintf(stderr,
-                "%s: warning: the provider changed, but the cache was not updated: %s; "
-                "the next refresh brings the change\n",
-                c->prog, err);
-    return c->cache;
-}
-
-/* write_items - upsert what a write-through produced */
-static void write_items(ctl *c, const items *it)
-{
-    cache *ca = it->n_out + it->n_in ? wt_cache(c) : NULL;
-
-    for (size_t i = 0; ca && i < it->n_out; i++)
-        if (cache_upsert_outbound(ca, it->out[i].domain, &it->out[i].e) != CACHE_OK)
-            fprintf(stderr, "%s: warning: cache not updated for %s\n", c->prog, it->out[i].domain);
-    for (size_t i = 0; ca && i < it->n_in; i++)
-        if (cache_upsert_inbound(ca, it->in[i].domain, &it->in[i].e) != CACHE_OK)
-            fprintf(stderr, "%s: warning: cache not updated for %s\n", c->prog, it->in[i].domain);
+    return provcmd_open(&x->p, c, &jet_api, &x->j);
 }
 
 /* find_domain - list (GET path) and find DOMAIN; *list owns the row */
 static int find_domain(jctx *x, const char *path, const char *dom, cJSON **list, const cJSON **row)
 {
-    if ((*list = jet_call(&x->j, "GET", path, NULL, &x->f)) == NULL)
-        return jfail(x);
+    if ((*list = jet_call(&x->j, "GET", path, NULL, &x->p.f)) == NULL)
+        return provcmd_fail(&x->p);
     if ((*row = jet_find_row(*list, dom)) == NULL) {
         cJSON_Delete(*list);
         *list = NULL;
@@ -160,26 +84,28 @@ static const char *yesno(int v)
 
 /* ---- outbound ---- */
 
-static int cmd_out_list(ctl *c, int argc, char **argv)
+/* get_list - GET path, printed as JSON or by text: the list commands */
+static int get_list(ctl *c, int argc, const char *cmd, const char *path,
+                    void (*text)(const cJSON *root))
 {
-    const cJSON *row;
     cJSON *root;
     jctx x;
     int rc;
 
-    (void)argv;
     if (argc != 1)
-        return ctl_usage("jetemail outbound list");
+        return ctl_usage(cmd);
     if ((rc = jopen(c, &x)) != 0)
         return rc;
-    root = jet_call(&x.j, "GET", "/outbound/domains", NULL, &x.f);
+    root = jet_call(&x.j, "GET", path, NULL, &x.p.f);
     jet_client_free(&x.j);
-    if (root == NULL)
-        return jfail(&x);
-    if (c->json) {
-        ctl_print_json(root);
-        return 0;
-    }
+    return provcmd_answer(&x.p, root, text);
+}
+
+/* print_out_list - the outbound domains, one line each */
+static void print_out_list(const cJSON *root)
+{
+    const cJSON *row;
+
     printf("%-32s %-10s %-6s %-8s %s\n", "DOMAIN", "STATUS", "DMARC", "SEND", "UUID");
     cJSON_ArrayForEach(row, pjson_rows(root))
     {
@@ -192,8 +118,12 @@ static int cmd_out_list(ctl *c, int argc, char **argv)
         printf("%-32s %-10s %-6s %-8s %s\n", r.domain, *r.status ? r.status : "-", yesno(r.dmarc),
                cache_send_name(send), r.uuid);
     }
-    cJSON_Delete(root);
-    return 0;
+}
+
+static int cmd_out_list(ctl *c, int argc, char **argv)
+{
+    (void)argv;
+    return get_list(c, argc, "jetemail outbound list", "/outbound/domains", print_out_list);
 }
 
 /* print_out - one outbound domain as sendgate understands it */
@@ -231,8 +161,8 @@ static int cmd_out_show(ctl *c, int argc, char **argv)
     if ((rc = find_domain(&x, "/outbound/domains", dom, &list, &row)) == 0 &&
         jet_out_row_parse(row, &r, &why)) {
         snprintf(path, sizeof(path), "/outbound/domains/%s/settings", r.uuid);
-        if ((set = jet_call(&x.j, "GET", path, NULL, &x.f)) == NULL)
-            rc = jfail(&x);
+        if ((set = jet_call(&x.j, "GET", path, NULL, &x.p.f)) == NULL)
+            rc = provcmd_fail(&x.p);
     }
     jet_client_free(&x.j);
     if (set && c->json) {
@@ -282,10 +212,10 @@ static int set_args(int argc, char **argv, jet_settings_req *q)
             break;
         case 'o':
         case 'k':
-            if (onoff(optarg) < 0)
+            if (provcmd_onoff(optarg) < 0)
                 return ctl_fail(EX_DATAERR, "--%s %s: on or off",
                                 ch == 'o' ? "open-tracking" : "click-tracking", optarg);
-            *(ch == 'o' ? &q->open_tracking : &q->click_tracking) = onoff(optarg);
+            *(ch == 'o' ? &q->open_tracking : &q->click_tracking) = provcmd_onoff(optarg);
             break;
         case 't':
             q->set_tracking_domain = true;
@@ -352,10 +282,10 @@ static int cmd_out_set(ctl *c, int argc, char **argv)
     }
     snprintf(path, sizeof(path), "/outbound/domains/%s/settings", r.uuid);
     body = jet_settings_body(&q);
-    ans = jet_call(&x.j, "POST", path, body, &x.f);
+    ans = jet_call(&x.j, "POST", path, body, &x.p.f);
     cJSON_Delete(body);
     if (ans == NULL) {
-        rc = jfail(&x);
+        rc = provcmd_fail(&x.p);
         goto out;
     }
     if (c->json)
@@ -363,11 +293,11 @@ static int cmd_out_set(ctl *c, int argc, char **argv)
     else
         print_set(dom, ans, &q);
     items_init(&it, PROV_JETEMAIL);
-    if (jet_fetch_outbound_one(&x.j, row, &it, (int64_t)time(NULL), &x.f))
-        write_items(c, &it);
+    if (jet_fetch_outbound_one(&x.j, row, &it, (int64_t)time(NULL), &x.p.f))
+        provcmd_write_items(c, &it);
     else
         fprintf(stderr, "%s: warning: cache not updated (%s); the next refresh brings the change\n",
-                c->prog, x.f.text);
+                c->prog, x.p.f.text);
     items_free(&it);
 out:
     cJSON_Delete(ans);
@@ -395,11 +325,11 @@ static int cmd_out_add(ctl *c, int argc, char **argv)
         return rc;
     body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "domain", dom);
-    ans = jet_call(&x.j, "POST", "/outbound/domains", body, &x.f);
+    ans = jet_call(&x.j, "POST", "/outbound/domains", body, &x.p.f);
     cJSON_Delete(body);
     jet_client_free(&x.j);
     if (ans == NULL)
-        return jfail(&x);
+        return provcmd_fail(&x.p);
     res = pjson_object(ans, NULL);
     if (c->json)
         ctl_print_json(cJSON_Duplicate(ans, true));
@@ -409,7 +339,7 @@ static int cmd_out_add(ctl *c, int argc, char **argv)
                dom, dom);
     items_init(&it, PROV_JETEMAIL);
     if (res && jet_out_row_parse(res, &r, &w) && jet_out_item(&it, &r, (int64_t)time(NULL)))
-        write_items(c, &it);
+        provcmd_write_items(c, &it);
     items_free(&it);
     cJSON_Delete(ans);
     return 0;
@@ -436,24 +366,19 @@ static int delete_domain(ctl *c, int argc, char **argv, const char *list_path, b
     uuid = pjson_str(pjson_get(row, "uuid", "id"));
     body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "uuid", uuid ? uuid : "");
-    ans = jet_call(&x.j, "DELETE", list_path, body, &x.f);
+    ans = jet_call(&x.j, "DELETE", list_path, body, &x.p.f);
     cJSON_Delete(body);
     cJSON_Delete(list);
     jet_client_free(&x.j);
     if (ans == NULL)
-        return jfail(&x);
+        return provcmd_fail(&x.p);
     if (c->json)
         ctl_print_json(ans);
     else {
         printf("%s: deleted from JetEmail (%s)\n", dom, inbound ? "inbound" : "outbound");
         cJSON_Delete(ans);
     }
-    if (wt_cache(c)) {
-        rc = inbound ? cache_delete_inbound(c->cache, dom, PROV_JETEMAIL)
-                     : cache_delete_outbound(c->cache, dom, PROV_JETEMAIL);
-        if (rc != CACHE_OK && rc != CACHE_NOTFOUND)
-            fprintf(stderr, "%s: warning: cache not updated for %s\n", c->prog, dom);
-    }
+    provcmd_forget(c, dom, PROV_JETEMAIL, inbound);
     return 0;
 }
 
@@ -464,26 +389,11 @@ static int cmd_out_delete(ctl *c, int argc, char **argv)
 
 /* ---- inbound ---- */
 
-static int cmd_in_list(ctl *c, int argc, char **argv)
+/* print_in_list - the inbound domains, one line each */
+static void print_in_list(const cJSON *root)
 {
     const cJSON *row;
-    cJSON *root;
-    jctx x;
-    int rc;
 
-    (void)argv;
-    if (argc != 1)
-        return ctl_usage("jetemail inbound list");
-    if ((rc = jopen(c, &x)) != 0)
-        return rc;
-    root = jet_call(&x.j, "GET", "/inbound/domains", NULL, &x.f);
-    jet_client_free(&x.j);
-    if (root == NULL)
-        return jfail(&x);
-    if (c->json) {
-        ctl_print_json(root);
-        return 0;
-    }
     printf("%-32s %-9s %-9s %s\n", "DOMAIN", "DELIVERY", "STATUS", "UUID");
     cJSON_ArrayForEach(row, pjson_rows(root))
     {
@@ -497,8 +407,12 @@ static int cmd_in_list(ctl *c, int argc, char **argv)
                                    : "?",
                    r.uuid);
     }
-    cJSON_Delete(root);
-    return 0;
+}
+
+static int cmd_in_list(ctl *c, int argc, char **argv)
+{
+    (void)argv;
+    return get_list(c, argc, "jetemail inbound list", "/inbound/domains", print_in_list);
 }
 
 /* print_in - one inbound domain as the cache will hold it */
@@ -535,17 +449,17 @@ static int in_show_json(jctx *x, const cJSON *row)
         return ctl_fail(EX_PROTOCOL, "jetemail: no usable uuid in the inbound list");
     }
     snprintf(path, sizeof(path), "/inbound/settings/%s", uuid);
-    if ((ans = jet_call(&x->j, "GET", path, NULL, &x->f)) == NULL) {
+    if ((ans = jet_call(&x->j, "GET", path, NULL, &x->p.f)) == NULL) {
         cJSON_Delete(out);
-        return jfail(x);
+        return provcmd_fail(&x->p);
     }
     cJSON_AddItemToObject(out, "settings", ans);
     snprintf(path, sizeof(path), "/inbound/domains/%s/forward-rules", uuid);
     dt = pjson_str(pjson_get(row, "delivery_type", "deliveryType"));
     if (dt && strcmp(dt, "forward") == 0) {
-        if ((ans = jet_call(&x->j, "GET", path, NULL, &x->f)) == NULL) {
+        if ((ans = jet_call(&x->j, "GET", path, NULL, &x->p.f)) == NULL) {
             cJSON_Delete(out);
-            return jfail(x);
+            return provcmd_fail(&x->p);
         }
         cJSON_AddItemToObject(out, "forward_rules", ans);
     }
@@ -574,8 +488,8 @@ static int cmd_in_show(ctl *c, int argc, char **argv)
         rc = in_show_json(&x, row);
     } else {
         items_init(&it, PROV_JETEMAIL);
-        if (!jet_fetch_inbound_one(&x.j, row, &it, (int64_t)time(NULL), &x.f))
-            rc = jfail(&x);
+        if (!jet_fetch_inbound_one(&x.j, row, &it, (int64_t)time(NULL), &x.p.f))
+            rc = provcmd_fail(&x.p);
         else
             print_in(dom, &it.in[0].e);
         items_free(&it);
@@ -672,7 +586,7 @@ static void create_write_through(ctl *c, const cJSON *res, const cJSON *body)
     items_init(&it, PROV_JETEMAIL);
     if (jet_in_row_parse(set, &r, &why) && (in = jet_in_item(&it, &r, (int64_t)time(NULL))) &&
         jet_in_settings(&it, &in->e, wrap, &why))
-        write_items(c, &it);
+        provcmd_write_items(c, &it);
     items_free(&it);
     cJSON_Delete(wrap);
 }
@@ -694,11 +608,11 @@ static int cmd_in_create(ctl *c, int argc, char **argv)
     if ((rc = jopen(c, &x)) != 0)
         return rc;
     body = jet_inbound_body(&q);
-    ans = jet_call(&x.j, "POST", "/inbound/domains", body, &x.f);
+    ans = jet_call(&x.j, "POST", "/inbound/domains", body, &x.p.f);
     jet_client_free(&x.j);
     if (ans == NULL) {
         cJSON_Delete(body);
-        return jfail(&x);
+        return provcmd_fail(&x.p);
     }
     res = pjson_object(ans, NULL);
     secret = pjson_str(pjson_get(res, "webhook_secret", "webhookSecret"));

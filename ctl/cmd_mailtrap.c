@@ -13,77 +13,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "ctl/ctl.h"
+#include "ctl/provcmd.h"
 #include "lib/addr.h"
-#include "policyd/refresh.h"
 #include "providers/mailtrap.h"
 #include "providers/pjson.h"
 
-typedef struct mctx {
-    ctl *c;
-    conf *cfg;
-    http_budget budget;
-    mt_client m;
-    http_failure f;
-} mctx;
-
-static cache *wt_cache(ctl *c);
-
-/* held - a Mailtrap 429 recorded in the cache is still running: send nothing */
-static int held(ctl *c, conf *cfg)
+/* mstart - the request budget of [mailtrap] and the client */
+static bool mstart(provcmd *p, char *err, size_t errlen)
 {
-    cache_opts o = cache_opts_from_conf(cfg, 0);
-    char err[256];
-    buf why = BUF_INIT;
-    cache *ca = c->cache ? c->cache
-                         : cache_open(cfg->general.cache_path, CACHE_RDONLY, &o, err, sizeof(err));
-    int rc = 0;
-
-    if (ca && refresh_held(ca, PROV_MAILTRAP, time(NULL), &why))
-        rc = ctl_fail(EX_TEMPFAIL, "mailtrap: %s; nothing sent", buf_cstr(&why));
-    if (ca && ca != c->cache)
-        cache_close(ca);
-    buf_free(&why);
-    return rc;
+    http_budget_init(&p->budget, p->cfg->mailtrap.request_budget, p->cfg->mailtrap.budget_window,
+                     http_now_ms());
+    return mt_client_init(p->client, p->cfg, &p->budget, NULL, err, errlen);
 }
+
+static void mstop(provcmd *p)
+{
+    mt_client_free(p->client);
+}
+
+/* every Mailtrap 429 is recorded, so nothing calls before it ends */
+static const provcmd_api mt_api = {PROV_MAILTRAP, "mailtrap", false, mstart, mstop};
+
+typedef struct mctx {
+    provcmd p;
+    mt_client m;
+} mctx;
 
 /* mopen - the client; EX_CONFIG without a token, EX_TEMPFAIL when rate limited */
 static int mopen(ctl *c, mctx *x)
 {
-    char err[256];
-    int rc;
-
     memset(x, 0, sizeof(*x));
-    x->c = c;
-    x->cfg = ctl_config(c);
-    http_budget_init(&x->budget, x->cfg->mailtrap.request_budget, x->cfg->mailtrap.budget_window,
-                     http_now_ms());
-    if (!mt_client_init(&x->m, x->cfg, &x->budget, NULL, err, sizeof(err)))
-        return ctl_fail(EX_CONFIG, "mailtrap: %s", err);
-    if ((rc = held(c, x->cfg)) != 0)
-        mt_client_free(&x->m);
-    return rc;
-}
-
-/* mfail - report a failed request; a 429 is recorded so nothing calls before it ends */
-static int mfail(mctx *x)
-{
-    if (x->f.status == 429 && wt_cache(x->c))
-        refresh_note_429(x->cfg, x->c->cache, PROV_MAILTRAP, time(NULL), x->f.retry_after,
-                         x->f.text);
-    return ctl_fail(http_failure_sysexit(&x->f), "mailtrap: %s", x->f.text);
-}
-
-static int onoff(const char *v)
-{
-    if (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcasecmp(v, "true"))
-        return 1;
-    if (!strcasecmp(v, "off") || !strcasecmp(v, "no") || !strcasecmp(v, "false"))
-        return 0;
-    return -1;
+    return provcmd_open(&x->p, c, &mt_api, &x->m);
 }
 
 /* id_arg - DOMAIN or ID must be one or the other before anything is sent */
@@ -102,26 +65,24 @@ static int id_arg(const char *arg)
 /* resolve - the id of DOMAIN|ID (a name costs one list request) */
 static int resolve(mctx *x, const char *arg, long *id)
 {
-    if (mt_resolve_id(&x->m, arg, id, NULL, &x->f))
+    if (mt_resolve_id(&x->m, arg, id, NULL, &x->p.f))
         return 0;
-    if (x->f.status == 404 && x->f.rc == HTTP_ERR_STATUS && strstr(x->f.text, "no such domain"))
-        return ctl_fail(EX_NOINPUT, "mailtrap: %s", x->f.text);
-    return mfail(x);
+    if (x->p.f.status == 404 && x->p.f.rc == HTTP_ERR_STATUS &&
+        strstr(x->p.f.text, "no such domain"))
+        return ctl_fail(EX_NOINPUT, "mailtrap: %s", x->p.f.text);
+    return provcmd_fail(&x->p);
 }
 
-static cache *wt_cache(ctl *c)
+/* mopen_id - the client and the id of DOMAIN|ID (already checked by id_arg) */
+static int mopen_id(ctl *c, mctx *x, const char *arg, long *id)
 {
-    conf *cfg = ctl_config(c);
-    cache_opts o = cache_opts_from_conf(cfg, 0);
-    char err[512];
+    int rc;
 
-    if (c->cache == NULL &&
-        (c->cache = cache_open(cfg->general.cache_path, CACHE_RDWR, &o, err, sizeof(err))) == NULL)
-        fprintf(stderr,
-                "%s: warning: the provider changed, but the cache was not updated: %s; "
-                "the next refresh brings the change\n",
-                c->prog, err);
-    return c->cache;
+    if ((rc = mopen(c, x)) != 0)
+        return rc;
+    if ((rc = resolve(x, arg, id)) != 0)
+        mt_client_free(&x->m);
+    return rc;
 }
 
 /* write_domain - a Domain answer into the cache */
@@ -134,8 +95,8 @@ static void write_domain(ctl *c, const cJSON *d)
     items_init(&it, PROV_MAILTRAP);
     if ((o = mt_domain_item(&it, d, (int64_t)time(NULL), &why)) == NULL)
         fprintf(stderr, "%s: warning: cache not updated: %s\n", c->prog, why);
-    else if (wt_cache(c) && cache_upsert_outbound(c->cache, o->domain, &o->e) != CACHE_OK)
-        fprintf(stderr, "%s: warning: cache not updated for %s\n", c->prog, o->domain);
+    else
+        provcmd_write_items(c, &it);
     items_free(&it);
 }
 
@@ -186,27 +147,11 @@ static void print_domain(const cJSON *d)
     items_free(&it);
 }
 
-static int cmd_list(ctl *c, int argc, char **argv)
+/* print_list - the domains, one line each */
+static void print_list(const cJSON *root)
 {
     const cJSON *d;
-    cJSON *root;
-    long status;
-    mctx x;
-    int rc;
 
-    (void)argv;
-    if (argc != 1)
-        return ctl_usage("mailtrap domains list");
-    if ((rc = mopen(c, &x)) != 0)
-        return rc;
-    root = mt_call(&x.m, "GET", "", NULL, NULL, &status, &x.f);
-    mt_client_free(&x.m);
-    if (root == NULL)
-        return mfail(&x);
-    if (c->json) {
-        ctl_print_json(root);
-        return 0;
-    }
     printf("%-8s %-32s %-28s %s\n", "ID", "DOMAIN", "COMPLIANCE", "SEND");
     cJSON_ArrayForEach(d, pjson_rows(root))
     {
@@ -219,21 +164,23 @@ static int cmd_list(ctl *c, int argc, char **argv)
                    *o->e.raw_status ? o->e.raw_status : "-", cache_send_name(o->e.send));
         items_free(&it);
     }
-    cJSON_Delete(root);
-    return 0;
 }
 
-/* show_answer - print a Domain answer (JSON or text) and write it through */
-static void show_answer(ctl *c, cJSON *d, bool write)
+static int cmd_list(ctl *c, int argc, char **argv)
 {
-    if (write)
-        write_domain(c, d);
-    if (c->json)
-        ctl_print_json(d);
-    else {
-        print_domain(d);
-        cJSON_Delete(d);
-    }
+    cJSON *root;
+    long status;
+    mctx x;
+    int rc;
+
+    (void)argv;
+    if (argc != 1)
+        return ctl_usage("mailtrap domains list");
+    if ((rc = mopen(c, &x)) != 0)
+        return rc;
+    root = mt_call(&x.m, "GET", "", NULL, NULL, &status, &x.p.f);
+    mt_client_free(&x.m);
+    return provcmd_answer(&x.p, root, print_list);
 }
 
 static int cmd_create(ctl *c, int argc, char **argv)
@@ -252,14 +199,14 @@ static int cmd_create(ctl *c, int argc, char **argv)
                         strchr(dom, '.') ? why : "it needs a dot");
     if ((rc = mopen(c, &x)) != 0)
         return rc;
-    d = mt_call(&x.m, "POST", "", mt_create_body, dom, &status, &x.f);
+    d = mt_call(&x.m, "POST", "", mt_create_body, dom, &status, &x.p.f);
     mt_client_free(&x.m);
     if (d == NULL)
-        return mfail(&x);
+        return provcmd_fail(&x.p);
     if (!c->json)
         printf("%s: created; publish the DNS records below, then complete the company info\n", dom);
-    show_answer(c, d, true);
-    return 0;
+    write_domain(c, d);
+    return provcmd_answer(&x.p, d, print_domain);
 }
 
 static int cmd_get(ctl *c, int argc, char **argv)
@@ -272,17 +219,12 @@ static int cmd_get(ctl *c, int argc, char **argv)
 
     if (argc != 2)
         return ctl_usage("mailtrap domains get");
-    if ((rc = id_arg(argv[1])) || (rc = mopen(c, &x)))
+    if ((rc = id_arg(argv[1])) || (rc = mopen_id(c, &x, argv[1], &id)))
         return rc;
-    if ((rc = resolve(&x, argv[1], &id)) == 0) {
-        snprintf(sub, sizeof(sub), "/%ld", id);
-        if ((d = mt_call(&x.m, "GET", sub, NULL, NULL, &status, &x.f)) == NULL)
-            rc = mfail(&x);
-        else
-            show_answer(c, d, false);
-    }
+    snprintf(sub, sizeof(sub), "/%ld", id);
+    d = mt_call(&x.m, "GET", sub, NULL, NULL, &status, &x.p.f);
     mt_client_free(&x.m);
-    return rc;
+    return provcmd_answer(&x.p, d, print_domain);
 }
 
 static int cmd_update(ctl *c, int argc, char **argv)
@@ -306,24 +248,21 @@ static int cmd_update(ctl *c, int argc, char **argv)
                              : NULL;
         if (f == NULL)
             return ctl_usage("mailtrap domains update");
-        if ((*f = onoff(optarg)) < 0)
+        if ((*f = provcmd_onoff(optarg)) < 0)
             return ctl_fail(EX_DATAERR, "'%s': on or off", optarg);
     }
     if (optind != argc - 1)
         return ctl_usage("mailtrap domains update");
     if (!mt_update_check(&q, why, sizeof(why)))
         return ctl_fail(EX_DATAERR, "%s", why);
-    if ((rc = id_arg(argv[optind])) || (rc = mopen(c, &x)))
+    if ((rc = id_arg(argv[optind])) || (rc = mopen_id(c, &x, argv[optind], &id)))
         return rc;
-    if ((rc = resolve(&x, argv[optind], &id)) == 0) {
-        snprintf(sub, sizeof(sub), "/%ld", id);
-        if ((d = mt_call(&x.m, "PATCH", sub, mt_update_body, &q, &status, &x.f)) == NULL)
-            rc = mfail(&x);
-        else
-            show_answer(c, d, true);
-    }
+    snprintf(sub, sizeof(sub), "/%ld", id);
+    d = mt_call(&x.m, "PATCH", sub, mt_update_body, &q, &status, &x.p.f);
     mt_client_free(&x.m);
-    return rc;
+    if (d)
+        write_domain(c, d);
+    return provcmd_answer(&x.p, d, print_domain);
 }
 
 struct by_ref {
@@ -346,11 +285,10 @@ static void forget(ctl *c, const char *arg, long id)
     struct by_ref b = {NULL, ""};
     char ref[32];
     const char *why;
-    int rc;
 
     snprintf(ref, sizeof(ref), "%ld", id);
     b.ref = ref;
-    if (wt_cache(c) == NULL)
+    if (provcmd_cache(c) == NULL)
         return;
     if (strspn(arg, "0123456789") != strlen(arg))
         domain_normalize(arg, strlen(arg), b.domain, &why);
@@ -358,9 +296,7 @@ static void forget(ctl *c, const char *arg, long id)
         cache_foreach_outbound(c->cache, find_ref, &b);
     if (b.domain[0] == '\0')
         return;
-    rc = cache_delete_outbound(c->cache, b.domain, PROV_MAILTRAP);
-    if (rc != CACHE_OK && rc != CACHE_NOTFOUND)
-        fprintf(stderr, "%s: warning: cache not updated for %s\n", c->prog, b.domain);
+    provcmd_forget(c, b.domain, PROV_MAILTRAP, false);
 }
 
 static int cmd_delete(ctl *c, int argc, char **argv)
@@ -373,20 +309,17 @@ static int cmd_delete(ctl *c, int argc, char **argv)
 
     if (argc != 2)
         return ctl_usage("mailtrap domains delete");
-    if ((rc = id_arg(argv[1])) || (rc = mopen(c, &x)))
+    if ((rc = id_arg(argv[1])) || (rc = mopen_id(c, &x, argv[1], &id)))
         return rc;
-    if ((rc = resolve(&x, argv[1], &id)) == 0) {
-        snprintf(sub, sizeof(sub), "/%ld", id);
-        if ((d = mt_call(&x.m, "DELETE", sub, NULL, NULL, &status, &x.f)) == NULL) {
-            rc = mfail(&x);
-        } else {
-            cJSON_Delete(d);
-            printf("%s: deleted from Mailtrap\n", argv[1]);
-            forget(c, argv[1], id);
-        }
-    }
+    snprintf(sub, sizeof(sub), "/%ld", id);
+    d = mt_call(&x.m, "DELETE", sub, NULL, NULL, &status, &x.p.f);
     mt_client_free(&x.m);
-    return rc;
+    if (d == NULL)
+        return provcmd_fail(&x.p);
+    cJSON_Delete(d);
+    printf("%s: deleted from Mailtrap\n", argv[1]);
+    forget(c, argv[1], id);
+    return 0;
 }
 
 static int cmd_setup(ctl *c, int argc, char **argv)
@@ -404,35 +337,27 @@ static int cmd_setup(ctl *c, int argc, char **argv)
         return rc;
     if (!addr_is_valid(argv[2], &why))
         return ctl_fail(EX_DATAERR, "'%s' is not a mail address: %s", argv[2], why);
-    if ((rc = mopen(c, &x)) != 0)
+    if ((rc = mopen_id(c, &x, argv[1], &id)) != 0)
         return rc;
-    if ((rc = resolve(&x, argv[1], &id)) == 0) {
-        snprintf(sub, sizeof(sub), "/%ld/send_setup_instructions", id);
-        if ((d = mt_call(&x.m, "POST", sub, mt_email_body, argv[2], &status, &x.f)) == NULL)
-            rc = mfail(&x);
-        else {
-            cJSON_Delete(d);
-            printf("setup instructions for %s sent to %s\n", argv[1], argv[2]);
-        }
-    }
+    snprintf(sub, sizeof(sub), "/%ld/send_setup_instructions", id);
+    d = mt_call(&x.m, "POST", sub, mt_email_body, argv[2], &status, &x.p.f);
     mt_client_free(&x.m);
-    return rc;
+    if (d == NULL)
+        return provcmd_fail(&x.p);
+    cJSON_Delete(d);
+    printf("setup instructions for %s sent to %s\n", argv[1], argv[2]);
+    return 0;
 }
 
 /* print_company - {"data": CompanyInfo} */
-static void print_company(ctl *c, cJSON *ans)
+static void print_company(const cJSON *ans)
 {
     const cJSON *ci = pjson_object(ans, NULL);
 
-    if (c->json) {
-        ctl_print_json(ans);
-        return;
-    }
     for (int f = 0; f < MTC__COUNT; f++) {
         const char *v = pjson_str(pjson_get(ci, mt_company_field_name(f), NULL));
         printf("%-21s %s\n", mt_company_field_name(f), v ? v : "-");
     }
-    cJSON_Delete(ans);
 }
 
 /* company_args - --name, --zip-code, ... into the request */
@@ -481,19 +406,13 @@ static int company(ctl *c, int argc, char **argv, const char *method, const char
     } else if (!mt_company_check(&q, strcmp(method, "POST") == 0, why, sizeof(why))) {
         return ctl_fail(EX_DATAERR, "%s", why);
     }
-    if ((rc = id_arg(argv[optind])) || (rc = mopen(c, &x)))
+    if ((rc = id_arg(argv[optind])) || (rc = mopen_id(c, &x, argv[optind], &id)))
         return rc;
-    if ((rc = resolve(&x, argv[optind], &id)) == 0) {
-        snprintf(sub, sizeof(sub), "/%ld/company_info", id);
-        ans = mt_call(&x.m, method, sub, strcmp(method, "GET") ? mt_company_body : NULL, &q,
-                      &status, &x.f);
-        if (ans == NULL)
-            rc = mfail(&x);
-        else
-            print_company(c, ans);
-    }
+    snprintf(sub, sizeof(sub), "/%ld/company_info", id);
+    ans = mt_call(&x.m, method, sub, strcmp(method, "GET") ? mt_company_body : NULL, &q, &status,
+                  &x.p.f);
     mt_client_free(&x.m);
-    return rc;
+    return provcmd_answer(&x.p, ans, print_company);
 }
 
 static int cmd_ci_get(ctl *c, int argc, char **argv)
