@@ -115,12 +115,12 @@ static bool run_mt(cache *c, const buf *json, double *norm, double *commit, item
     double t0 = now_ms(), t1;
     cJSON *root = cJSON_ParseWithLength(json->data, json->len);
     const cJSON *d;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     cache_meta m = {0};
 
     cJSON_ArrayForEach(d, pjson_rows(root))
     {
-        if (mt_domain_item(it, d, 1, &why) == NULL)
+        if (mt_domain_item(it, d, 1, why, sizeof(why)) == NULL)
             return false;
     }
     cJSON_Delete(root);
@@ -141,7 +141,7 @@ static bool run_jet(cache *c, const buf *list, char *const *settings, double *no
     double t0 = now_ms(), t1;
     cJSON *root = cJSON_ParseWithLength(list->data, list->len);
     const cJSON *row;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     cache_meta m = {0};
     int i = 0;
 
@@ -150,8 +150,8 @@ static bool run_jet(cache *c, const buf *list, char *const *settings, double *no
         jet_out_row r;
         cache_out_item *o;
         cJSON *s = cJSON_Parse(settings[i++]);
-        bool ok = jet_out_row_parse(row, &r, &why) && (o = jet_out_item(it, &r, 1)) &&
-                  jet_out_settings(it, &o->e, &r, s, &why);
+        bool ok = jet_out_row_parse(row, &r, why, sizeof(why)) && (o = jet_out_item(it, &r, 1)) &&
+                  jet_out_settings(it, &o->e, &r, s, why, sizeof(why));
         cJSON_Delete(s);
         if (!ok)
             return false;

@@ -253,18 +253,15 @@ typedef struct codec_field {
 } codec_field;
 
 /* rd_open - check the header; position after it */
-static bool rd_open(codec_rd *r, const void *val, size_t len, uint8_t kind, const char **why)
+static bool rd_open(codec_rd *r, const void *val, size_t len, uint8_t kind, char *err,
+                    size_t errlen)
 {
     const uint8_t *p = val;
 
-    if (len < 4 || p[0] != 'S' || p[1] != kind) {
-        *why = "not a sendgate record of this kind";
-        return false;
-    }
-    if (p[2] != CODEC_VERSION) {
-        *why = "unknown record version";
-        return false;
-    }
+    if (len < 4 || p[0] != 'S' || p[1] != kind)
+        return errbuf_set(err, errlen, "not a sendgate record of this kind");
+    if (p[2] != CODEC_VERSION)
+        return errbuf_set(err, errlen, "unknown record version");
     r->p = p + 4;
     r->end = p + len;
     return true;
@@ -418,7 +415,8 @@ static bool entry_start(const codec_field *f, uint8_t n, const uint8_t *seen, ui
 }
 
 /* codec_decode_outbound - copy val into out->store and decode it in place */
-bool codec_decode_outbound(const void *val, size_t len, cache_outbound *out, const char **why)
+bool codec_decode_outbound(const void *val, size_t len, cache_outbound *out, char *err,
+                           size_t errlen)
 {
     codec_rd r;
     codec_field f;
@@ -428,13 +426,11 @@ bool codec_decode_outbound(const void *val, size_t len, cache_outbound *out, con
 
     out->n = 0;
     out->domain = codec_empty;
-    if (len > sizeof(out->store)) {
-        *why = "record larger than any outbound record";
-        return false;
-    }
+    if (len > sizeof(out->store))
+        return errbuf_set(err, errlen, "record larger than any outbound record");
     memcpy(out->store, val, len);
     out->store_len = len;
-    if (!rd_open(&r, out->store, len, KIND_OUT, why))
+    if (!rd_open(&r, out->store, len, KIND_OUT, err, errlen))
         return false;
     while (rd_next(&r, &f, &bad)) {
         if (f.tag == T_DOMAIN) {
@@ -457,9 +453,8 @@ bool codec_decode_outbound(const void *val, size_t len, cache_outbound *out, con
             goto corrupt;
     return true;
 corrupt:
-    *why = "corrupt outbound record";
     out->n = 0;
-    return false;
+    return errbuf_set(err, errlen, "corrupt outbound record");
 }
 
 /* in_entry_init - defaults for an inbound entry */
@@ -554,10 +549,9 @@ static bool in_count(const cache_inbound *out, size_t len, size_t *n_smtp, size_
     codec_rd r;
     codec_field f;
     bool bad;
-    const char *why;
 
     *n_smtp = *n_rules = 0;
-    if (!rd_open(&r, out->store, len, KIND_IN, &why))
+    if (!rd_open(&r, out->store, len, KIND_IN, NULL, 0))
         return false;
     while (rd_next(&r, &f, &bad)) {
         if (f.tag == T_SMTP)
@@ -569,7 +563,7 @@ static bool in_count(const cache_inbound *out, size_t len, size_t *n_smtp, size_
 }
 
 /* codec_decode_inbound - heap copy of val, decoded in place; free with cache_inbound_free */
-bool codec_decode_inbound(const void *val, size_t len, cache_inbound *out, const char **why)
+bool codec_decode_inbound(const void *val, size_t len, cache_inbound *out, char *err, size_t errlen)
 {
     codec_rd r;
     codec_field f;
@@ -582,18 +576,18 @@ bool codec_decode_inbound(const void *val, size_t len, cache_inbound *out, const
 
     memset(out, 0, sizeof(*out));
     out->domain = codec_empty;
-    if (len > CACHE_IN_MAX || (out->store = malloc(len ? len : 1)) == NULL) {
-        *why = len > CACHE_IN_MAX ? "record larger than any inbound record" : "out of memory";
-        return false;
-    }
+    if (len > CACHE_IN_MAX || (out->store = malloc(len ? len : 1)) == NULL)
+        return errbuf_copy(err, errlen,
+                           len > CACHE_IN_MAX ? "record larger than any inbound record"
+                                              : "out of memory");
     memcpy(out->store, val, len);
-    if (!rd_open(&r, out->store, len, KIND_IN, why))
+    if (!rd_open(&r, out->store, len, KIND_IN, err, errlen))
         goto fail;
     if (!in_count(out, len, &n_smtp, &n_rules))
         goto corrupt;
     out->arrays = calloc(1, n_smtp * sizeof(*smtp) + n_rules * sizeof(*rules) + 1);
     if (out->arrays == NULL) {
-        *why = "out of memory";
+        errbuf_set(err, errlen, "out of memory");
         goto fail;
     }
     smtp = out->arrays;
@@ -625,14 +619,14 @@ bool codec_decode_inbound(const void *val, size_t len, cache_inbound *out, const
             goto corrupt;
     return true;
 corrupt:
-    *why = "corrupt inbound record";
+    errbuf_set(err, errlen, "corrupt inbound record");
 fail:
     cache_inbound_free(out);
     return false;
 }
 
 /* codec_decode_meta - provider bookkeeping */
-bool codec_decode_meta(const void *val, size_t len, cache_meta *m, const char **why)
+bool codec_decode_meta(const void *val, size_t len, cache_meta *m, char *err, size_t errlen)
 {
     codec_rd r;
     codec_field f;
@@ -641,7 +635,7 @@ bool codec_decode_meta(const void *val, size_t len, cache_meta *m, const char **
     const char *s;
 
     memset(m, 0, sizeof(*m));
-    if (!rd_open(&r, val, len, KIND_META, why))
+    if (!rd_open(&r, val, len, KIND_META, err, errlen))
         return false;
     while (rd_next(&r, &f, &bad)) {
         switch (f.tag) {
@@ -675,7 +669,6 @@ bool codec_decode_meta(const void *val, size_t len, cache_meta *m, const char **
     if (!bad)
         return true;
 corrupt:
-    *why = "corrupt meta record";
     memset(m, 0, sizeof(*m));
-    return false;
+    return errbuf_set(err, errlen, "corrupt meta record");
 }

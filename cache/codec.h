@@ -22,16 +22,19 @@
 
 #include "cache/record.h"
 #include "lib/buf.h"
+#include "lib/errbuf.h"
 
 #define CODEC_VERSION 2 /* 2: values end with a terminator field */
 
 bool codec_encode_outbound(buf *b, const char *domain, const cache_out_entry *const *e, size_t n);
-bool codec_decode_outbound(const void *val, size_t len, cache_outbound *out, const char **why);
+bool codec_decode_outbound(const void *val, size_t len, cache_outbound *out, char *err,
+                           size_t errlen);
 
 bool codec_encode_inbound(buf *b, const char *domain, const cache_in_entry *const *e, size_t n);
-bool codec_decode_inbound(const void *val, size_t len, cache_inbound *out, const char **why);
+bool codec_decode_inbound(const void *val, size_t len, cache_inbound *out, char *err,
+                          size_t errlen);
 
 bool codec_encode_meta(buf *b, const cache_meta *m);
-bool codec_decode_meta(const void *val, size_t len, cache_meta *m, const char **why);
+bool codec_decode_meta(const void *val, size_t len, cache_meta *m, char *err, size_t errlen);
 
 #endif

@@ -26,9 +26,9 @@ struct decode_arg {
 static int cache_decode_out(void *arg, const MDB_val *v)
 {
     struct decode_arg *a = arg;
-    const char *why;
+    char why[ERRBUF_MAX];
 
-    if (codec_decode_outbound(v->mv_data, v->mv_size, a->rec, &why))
+    if (codec_decode_outbound(v->mv_data, v->mv_size, a->rec, why, sizeof(why)))
         return CACHE_OK;
     log_warn("cache: %s record for %s ignored: %s", a->db, a->key, why);
     return CACHE_CORRUPT;
@@ -37,9 +37,9 @@ static int cache_decode_out(void *arg, const MDB_val *v)
 static int cache_decode_in(void *arg, const MDB_val *v)
 {
     struct decode_arg *a = arg;
-    const char *why;
+    char why[ERRBUF_MAX];
 
-    if (codec_decode_inbound(v->mv_data, v->mv_size, a->rec, &why))
+    if (codec_decode_inbound(v->mv_data, v->mv_size, a->rec, why, sizeof(why)))
         return CACHE_OK;
     log_warn("cache: %s record for %s ignored: %s", a->db, a->key, why);
     return CACHE_CORRUPT;
@@ -48,9 +48,9 @@ static int cache_decode_in(void *arg, const MDB_val *v)
 static int cache_decode_meta(void *arg, const MDB_val *v)
 {
     struct decode_arg *a = arg;
-    const char *why;
+    char why[ERRBUF_MAX];
 
-    if (codec_decode_meta(v->mv_data, v->mv_size, a->rec, &why))
+    if (codec_decode_meta(v->mv_data, v->mv_size, a->rec, why, sizeof(why)))
         return CACHE_OK;
     log_warn("cache: %s record for %s ignored: %s", a->db, a->key, why);
     return CACHE_CORRUPT;
@@ -139,7 +139,7 @@ int cache_get_raw(cache *c, const char *db, const void *key, size_t klen, void *
 typedef struct rec_ops {
     int db;
     size_t rec_size;
-    bool (*decode)(const void *v, size_t len, void *rec, const char **why);
+    bool (*decode)(const void *v, size_t len, void *rec, char *err, size_t errlen);
     void (*release)(void *rec);
     size_t (*count)(const void *rec);
     const void *(*entry)(const void *rec, size_t i);
@@ -147,9 +147,9 @@ typedef struct rec_ops {
     bool (*encode)(buf *b, const char *domain, const void *const *e, size_t n);
 } rec_ops;
 
-static bool out_decode(const void *v, size_t len, void *rec, const char **why)
+static bool out_decode(const void *v, size_t len, void *rec, char *err, size_t errlen)
 {
-    return codec_decode_outbound(v, len, rec, why);
+    return codec_decode_outbound(v, len, rec, err, errlen);
 }
 static void out_release(void *rec)
 {
@@ -171,9 +171,9 @@ static bool out_encode(buf *b, const char *domain, const void *const *e, size_t 
 {
     return codec_encode_outbound(b, domain, (const cache_out_entry *const *)e, n);
 }
-static bool in_decode(const void *v, size_t len, void *rec, const char **why)
+static bool in_decode(const void *v, size_t len, void *rec, char *err, size_t errlen)
 {
-    return codec_decode_inbound(v, len, rec, why);
+    return codec_decode_inbound(v, len, rec, err, errlen);
 }
 static void in_release(void *rec)
 {
@@ -210,11 +210,11 @@ static int rec_merge(cache *c, MDB_txn *txn, const rec_ops *ops, void *scratch, 
     const void *list[PROV__COUNT + 1];
     size_t n = 0;
     bool have = false;
-    const char *why;
+    char why[ERRBUF_MAX];
     int rc = mdb_get(txn, cache_dbi(c, ops->db), &k, &v);
 
     if (rc == 0) {
-        have = ops->decode(v.mv_data, v.mv_size, scratch, &why);
+        have = ops->decode(v.mv_data, v.mv_size, scratch, why, sizeof(why));
         if (!have)
             log_warn("cache: replacing undecodable %s record of %s (%s)", cache_db_names[ops->db],
                      domain, why);
@@ -283,7 +283,6 @@ static int replace_one_db(cache *c, MDB_txn *txn, const struct replace_arg *a, v
     const char **sorted = NULL, **stale = NULL;
     size_t nstale = 0, capstale = 0;
     int rc;
-    const char *why;
 
     if (a->n && (sorted = malloc(a->n * sizeof(*sorted))) == NULL)
         return ENOMEM;
@@ -298,7 +297,7 @@ static int replace_one_db(cache *c, MDB_txn *txn, const struct replace_arg *a, v
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         bool mine = false;
         char *key;
-        if (!a->ops->decode(v.mv_data, v.mv_size, scratch, &why))
+        if (!a->ops->decode(v.mv_data, v.mv_size, scratch, NULL, 0))
             continue;
         for (size_t i = 0; i < a->ops->count(scratch); i++)
             mine |= a->ops->provider(a->ops->entry(scratch, i)) == a->provider;
@@ -530,11 +529,12 @@ static void iter_out(void *arg, const MDB_val *k, const MDB_val *v)
     struct iter_arg *a = arg;
     char key[KEY_TEXT_MAX];
     cache_outbound *rec = malloc(sizeof(*rec));
-    const char *why = "out of memory";
+    char why[ERRBUF_MAX];
     bool ok;
 
     snprintf(key, sizeof(key), "%.*s", (int)k->mv_size, (const char *)k->mv_data);
-    ok = rec && codec_decode_outbound(v->mv_data, v->mv_size, rec, &why);
+    ok = rec ? codec_decode_outbound(v->mv_data, v->mv_size, rec, why, sizeof(why))
+             : errbuf_copy(why, sizeof(why), "out of memory");
     if (!ok)
         log_warn("cache: outbound record for %s ignored: %s", key, why);
     ((cache_out_fn)a->fn)(a->arg, key, ok ? rec : NULL, ok ? CACHE_OK : CACHE_CORRUPT);
@@ -546,11 +546,11 @@ static void iter_in(void *arg, const MDB_val *k, const MDB_val *v)
     struct iter_arg *a = arg;
     char key[KEY_TEXT_MAX];
     cache_inbound rec;
-    const char *why;
+    char why[ERRBUF_MAX];
     bool ok;
 
     snprintf(key, sizeof(key), "%.*s", (int)k->mv_size, (const char *)k->mv_data);
-    ok = codec_decode_inbound(v->mv_data, v->mv_size, &rec, &why);
+    ok = codec_decode_inbound(v->mv_data, v->mv_size, &rec, why, sizeof(why));
     if (!ok)
         log_warn("cache: inbound record for %s ignored: %s", key, why);
     ((cache_in_fn)a->fn)(a->arg, key, ok ? &rec : NULL, ok ? CACHE_OK : CACHE_CORRUPT);

@@ -191,11 +191,11 @@ static unsigned cache_fill_state(cache *c, MDB_txn *txn)
     if ((cur & FILLED_VALID) && cur >> 8 == id)
         return (unsigned)(cur & 0x7f);
     for (int p = 0; p < PROV__COUNT; p++) {
-        const char *name = cache_provider_name(p), *why;
+        const char *name = cache_provider_name(p);
         MDB_val k = {strlen(name), (void *)name}, v;
         cache_meta m;
         if (mdb_get(txn, c->dbi[DB_META], &k, &v) == 0 &&
-            codec_decode_meta(v.mv_data, v.mv_size, &m, &why) && m.last_success > 0)
+            codec_decode_meta(v.mv_data, v.mv_size, &m, NULL, 0) && m.last_success > 0)
             mask |= 1u << p;
     }
     atomic_store_explicit(&c->filled, id << 8 | FILLED_VALID | mask, memory_order_relaxed);

@@ -182,10 +182,9 @@ static void finish(verdict *v, int action)
 static bool exempt_domain(const conf_list *l, const char *domain)
 {
     char d[DOMAIN_MAX];
-    const char *why;
 
     for (size_t i = 0; i < l->n; i++)
-        if (domain_normalize(l->v[i], strlen(l->v[i]), d, &why) && strcmp(d, domain) == 0)
+        if (domain_normalize(l->v[i], strlen(l->v[i]), d, NULL, 0) && strcmp(d, domain) == 0)
             return true;
     return false;
 }

@@ -588,16 +588,15 @@ static void env_check_key(const conf *c, conf_report *r, int k, const env_user *
         env_check_group(c, r, k, run);
     } else if (d->type == CT_ENDPOINT && strcmp(d->section, "trackd") != 0) {
         endpoint ep;
-        const char *why;
         bool sendmail = c->milter.mta == 1; /* [milter] mta = sendmail */
         if (sendmail && *s && strcmp(d->section, "policyd") == 0)
             conf_report_add(r, false, c, k,
                             "Sendmail ([milter] mta = sendmail) does not use this Postfix "
                             "service; fix: leave policy_socket and socketmap_socket empty "
                             "(sendgate-policyd then only refreshes the cache)");
-        else if (*s && endpoint_parse(s, &ep, &why) && ep.kind == EP_UNIX && sendmail)
+        else if (*s && endpoint_parse(s, &ep, NULL, 0) && ep.kind == EP_UNIX && sendmail)
             env_check_sendmail(c, r, k, run, ep.path);
-        else if (*s && endpoint_parse(s, &ep, &why) && ep.kind == EP_UNIX)
+        else if (*s && endpoint_parse(s, &ep, NULL, 0) && ep.kind == EP_UNIX)
             env_check_socket(c, r, k, run, pfu, pf, ep.path);
     } else if (run && *s == '/' &&
                (strcmp(d->name, "pid_file") == 0 || strcmp(d->name, "events_file") == 0)) {

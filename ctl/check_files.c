@@ -84,9 +84,8 @@ static void files_kind(const conf *c, conf_report *r, int key, const char *path,
 static void files_socket(const conf *c, conf_report *r, int key, const char *spec)
 {
     endpoint ep;
-    const char *why;
 
-    if (*spec && endpoint_parse(spec, &ep, &why) && ep.kind == EP_UNIX)
+    if (*spec && endpoint_parse(spec, &ep, NULL, 0) && ep.kind == EP_UNIX)
         files_kind(c, r, key, ep.path, S_IFSOCK, "listening socket");
 }
 

@@ -101,8 +101,7 @@ static int cmd_cache_dump(ctl *c, int argc, char **argv)
 
 static int cmd_cache_get(ctl *c, int argc, char **argv)
 {
-    char dom[DOMAIN_MAX];
-    const char *why;
+    char dom[DOMAIN_MAX], why[ERRBUF_MAX];
     cache *ca;
     cache_outbound *out;
     cache_inbound in;
@@ -112,7 +111,7 @@ static int cmd_cache_get(ctl *c, int argc, char **argv)
 
     if (argc != 2)
         return ctl_usage("cache get");
-    if (!domain_normalize(argv[1], strlen(argv[1]), dom, &why))
+    if (!domain_normalize(argv[1], strlen(argv[1]), dom, why, sizeof(why)))
         return ctl_fail(EX_DATAERR, "'%s': %s", argv[1], why);
     ca = inspect_open(c, missing, sizeof(missing));
     if ((out = malloc(sizeof(*out))) == NULL)

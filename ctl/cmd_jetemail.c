@@ -70,9 +70,9 @@ static int find_domain(jctx *x, const char *path, const char *dom, cJSON **list,
 /* domain_arg - a domain argument, normalised; EX_DATAERR when it is none */
 static int domain_arg(const char *arg, char dom[DOMAIN_MAX])
 {
-    const char *why;
+    char why[ERRBUF_MAX];
 
-    if (!domain_normalize(arg, strlen(arg), dom, &why))
+    if (!domain_normalize(arg, strlen(arg), dom, why, sizeof(why)))
         return ctl_fail(EX_DATAERR, "'%s': %s", arg, why);
     return 0;
 }
@@ -112,7 +112,7 @@ static void print_out_list(const cJSON *root)
         jet_out_row r;
         const char *why;
         int send;
-        if (!jet_out_row_parse(row, &r, &why))
+        if (!jet_out_row_parse(row, &r, NULL, 0))
             continue;
         jet_send_status(r.status, r.dmarc, &send, &why);
         printf("%-32s %-10s %-6s %-8s %s\n", r.domain, *r.status ? r.status : "-", yesno(r.dmarc),
@@ -149,7 +149,7 @@ static int cmd_out_show(ctl *c, int argc, char **argv)
     const cJSON *row;
     jet_out_row r;
     cache_out_item *o;
-    const char *why;
+    char why[ERRBUF_MAX];
     items it;
     jctx x;
     int rc;
@@ -159,7 +159,7 @@ static int cmd_out_show(ctl *c, int argc, char **argv)
     if ((rc = domain_arg(argv[1], dom)) || (rc = jopen(c, &x)))
         return rc;
     if ((rc = find_domain(&x, "/outbound/domains", dom, &list, &row)) == 0 &&
-        jet_out_row_parse(row, &r, &why)) {
+        jet_out_row_parse(row, &r, why, sizeof(why))) {
         snprintf(path, sizeof(path), "/outbound/domains/%s/settings", r.uuid);
         if ((set = jet_call(&x.j, "GET", path, NULL, &x.p.f)) == NULL)
             rc = provcmd_fail(&x.p);
@@ -173,7 +173,7 @@ static int cmd_out_show(ctl *c, int argc, char **argv)
     } else if (set) {
         items_init(&it, PROV_JETEMAIL);
         if ((o = jet_out_item(&it, &r, (int64_t)time(NULL))) &&
-            jet_out_settings(&it, &o->e, &r, set, &why))
+            jet_out_settings(&it, &o->e, &r, set, why, sizeof(why)))
             print_out(&r, &o->e);
         else
             rc = ctl_fail(EX_PROTOCOL, "jetemail: %s: cannot read the settings: %s", dom, why);
@@ -263,7 +263,6 @@ static int cmd_out_set(ctl *c, int argc, char **argv)
     cJSON *list, *body, *ans = NULL;
     const cJSON *row;
     jet_out_row r;
-    const char *w;
     items it;
     jctx x;
     int rc;
@@ -276,7 +275,7 @@ static int cmd_out_set(ctl *c, int argc, char **argv)
         return rc;
     if ((rc = find_domain(&x, "/outbound/domains", dom, &list, &row)) != 0)
         goto out;
-    if (!jet_out_row_parse(row, &r, &w) || r.uuid[0] == '\0') {
+    if (!jet_out_row_parse(row, &r, NULL, 0) || r.uuid[0] == '\0') {
         rc = ctl_fail(EX_PROTOCOL, "jetemail: %s: no usable uuid in the domain list", dom);
         goto out;
     }
@@ -312,7 +311,6 @@ static int cmd_out_add(ctl *c, int argc, char **argv)
     cJSON *body, *ans;
     const cJSON *res;
     jet_out_row r;
-    const char *w;
     items it;
     jctx x;
     int rc;
@@ -338,7 +336,7 @@ static int cmd_out_add(ctl *c, int argc, char **argv)
                "run 'sendgatectl jetemail outbound show %s'\n",
                dom, dom);
     items_init(&it, PROV_JETEMAIL);
-    if (res && jet_out_row_parse(res, &r, &w) && jet_out_item(&it, &r, (int64_t)time(NULL)))
+    if (res && jet_out_row_parse(res, &r, NULL, 0) && jet_out_item(&it, &r, (int64_t)time(NULL)))
         provcmd_write_items(c, &it);
     items_free(&it);
     cJSON_Delete(ans);
@@ -398,8 +396,7 @@ static void print_in_list(const cJSON *root)
     cJSON_ArrayForEach(row, pjson_rows(root))
     {
         jet_in_row r;
-        const char *why;
-        if (jet_in_row_parse(row, &r, &why))
+        if (jet_in_row_parse(row, &r, NULL, 0))
             printf("%-32s %-9s %-9s %s\n", r.domain,
                    r.delivery >= 0 ? cache_delivery_name(r.delivery) : "?",
                    r.active == 1   ? "active"
@@ -574,7 +571,6 @@ static void create_write_through(ctl *c, const cJSON *res, const cJSON *body)
             "webhook_method", "webhook_timeout", "webhook_retry_count"};
     cache_in_item *in;
     jet_in_row r;
-    const char *why;
     items it;
 
     for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -584,8 +580,8 @@ static void create_write_through(ctl *c, const cJSON *res, const cJSON *body)
     }
     cJSON_AddItemToObject(wrap, "result", set);
     items_init(&it, PROV_JETEMAIL);
-    if (jet_in_row_parse(set, &r, &why) && (in = jet_in_item(&it, &r, (int64_t)time(NULL))) &&
-        jet_in_settings(&it, &in->e, wrap, &why))
+    if (jet_in_row_parse(set, &r, NULL, 0) && (in = jet_in_item(&it, &r, (int64_t)time(NULL))) &&
+        jet_in_settings(&it, &in->e, wrap, NULL, 0))
         provcmd_write_items(c, &it);
     items_free(&it);
     cJSON_Delete(wrap);

@@ -52,12 +52,11 @@ static int mopen(ctl *c, mctx *x)
 /* id_arg - DOMAIN or ID must be one or the other before anything is sent */
 static int id_arg(const char *arg)
 {
-    char dom[DOMAIN_MAX];
-    const char *why;
+    char dom[DOMAIN_MAX], why[ERRBUF_MAX];
 
     if (*arg && strspn(arg, "0123456789") == strlen(arg))
         return strtol(arg, NULL, 10) > 0 ? 0 : ctl_fail(EX_DATAERR, "'%s': not a domain id", arg);
-    if (!domain_normalize(arg, strlen(arg), dom, &why))
+    if (!domain_normalize(arg, strlen(arg), dom, why, sizeof(why)))
         return ctl_fail(EX_DATAERR, "'%s': neither a domain id nor a domain name: %s", arg, why);
     return 0;
 }
@@ -88,12 +87,12 @@ static int mopen_id(ctl *c, mctx *x, const char *arg, long *id)
 /* write_domain - a Domain answer into the cache */
 static void write_domain(ctl *c, const cJSON *d)
 {
-    const char *why;
+    char why[ERRBUF_MAX];
     cache_out_item *o;
     items it;
 
     items_init(&it, PROV_MAILTRAP);
-    if ((o = mt_domain_item(&it, d, (int64_t)time(NULL), &why)) == NULL)
+    if ((o = mt_domain_item(&it, d, (int64_t)time(NULL), why, sizeof(why))) == NULL)
         fprintf(stderr, "%s: warning: cache not updated: %s\n", c->prog, why);
     else
         provcmd_write_items(c, &it);
@@ -111,12 +110,12 @@ static const char *onoff_name(const cJSON *d, const char *key)
 static void print_domain(const cJSON *d)
 {
     items it;
-    const char *why;
+    char why[ERRBUF_MAX];
     cache_out_item *o;
     const cJSON *r, *recs = pjson_get(d, "dns_records", NULL);
 
     items_init(&it, PROV_MAILTRAP);
-    if ((o = mt_domain_item(&it, d, 0, &why)) == NULL) {
+    if ((o = mt_domain_item(&it, d, 0, why, sizeof(why))) == NULL) {
         printf("(unreadable domain: %s)\n", why);
         items_free(&it);
         return;
@@ -156,10 +155,9 @@ static void print_list(const cJSON *root)
     cJSON_ArrayForEach(d, pjson_rows(root))
     {
         items it;
-        const char *why;
         cache_out_item *o;
         items_init(&it, PROV_MAILTRAP);
-        if ((o = mt_domain_item(&it, d, 0, &why)))
+        if ((o = mt_domain_item(&it, d, 0, NULL, 0)))
             printf("%-8s %-32s %-28s %s\n", o->e.ref, o->domain,
                    *o->e.raw_status ? o->e.raw_status : "-", cache_send_name(o->e.send));
         items_free(&it);
@@ -185,8 +183,7 @@ static int cmd_list(ctl *c, int argc, char **argv)
 
 static int cmd_create(ctl *c, int argc, char **argv)
 {
-    char dom[DOMAIN_MAX];
-    const char *why;
+    char dom[DOMAIN_MAX], why[ERRBUF_MAX];
     cJSON *d;
     long status;
     mctx x;
@@ -194,7 +191,7 @@ static int cmd_create(ctl *c, int argc, char **argv)
 
     if (argc != 2)
         return ctl_usage("mailtrap domains create");
-    if (!domain_normalize(argv[1], strlen(argv[1]), dom, &why) || !strchr(dom, '.'))
+    if (!domain_normalize(argv[1], strlen(argv[1]), dom, why, sizeof(why)) || !strchr(dom, '.'))
         return ctl_fail(EX_DATAERR, "'%s' is not a host name: %s", argv[1],
                         strchr(dom, '.') ? why : "it needs a dot");
     if ((rc = mopen(c, &x)) != 0)
@@ -284,14 +281,13 @@ static void forget(ctl *c, const char *arg, long id)
 {
     struct by_ref b = {NULL, ""};
     char ref[32];
-    const char *why;
 
     snprintf(ref, sizeof(ref), "%ld", id);
     b.ref = ref;
     if (provcmd_cache(c) == NULL)
         return;
     if (strspn(arg, "0123456789") != strlen(arg))
-        domain_normalize(arg, strlen(arg), b.domain, &why);
+        domain_normalize(arg, strlen(arg), b.domain, NULL, 0);
     else
         cache_foreach_outbound(c->cache, find_ref, &b);
     if (b.domain[0] == '\0')
@@ -324,8 +320,7 @@ static int cmd_delete(ctl *c, int argc, char **argv)
 
 static int cmd_setup(ctl *c, int argc, char **argv)
 {
-    char sub[64];
-    const char *why;
+    char sub[64], why[ERRBUF_MAX];
     long id, status;
     cJSON *d;
     mctx x;
@@ -335,7 +330,7 @@ static int cmd_setup(ctl *c, int argc, char **argv)
         return ctl_usage("mailtrap setup-instructions");
     if ((rc = id_arg(argv[1])) != 0)
         return rc;
-    if (!addr_is_valid(argv[2], &why))
+    if (!addr_is_valid(argv[2], why, sizeof(why)))
         return ctl_fail(EX_DATAERR, "'%s' is not a mail address: %s", argv[2], why);
     if ((rc = mopen_id(c, &x, argv[1], &id)) != 0)
         return rc;

@@ -112,7 +112,7 @@ static int cmd_stats(ctl *c, int argc, char **argv)
     char dom[DOMAIN_MAX] = "", err[512], from[16], to[16];
     uint64_t total[TS__COUNT] = {0};
     trackstats_row *rows;
-    const char *why;
+    char why[ERRBUF_MAX];
     trackstats *ts;
     conf *cfg;
     size_t n;
@@ -130,7 +130,8 @@ static int cmd_stats(ctl *c, int argc, char **argv)
     }
     if (optind < argc - 1)
         return ctl_usage("stats");
-    if (optind == argc - 1 && !domain_normalize(argv[optind], strlen(argv[optind]), dom, &why))
+    if (optind == argc - 1 &&
+        !domain_normalize(argv[optind], strlen(argv[optind]), dom, why, sizeof(why)))
         return ctl_fail(EX_DATAERR, "%s: %s", argv[optind], why);
     cfg = ctl_config(c);
     ts = trackstats_open(cfg->trackd.stats_path, cfg->trackd.stats_map_size,

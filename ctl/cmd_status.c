@@ -225,14 +225,13 @@ static bool st_trackd(int fd, char *detail, size_t len)
 static void st_probe_run(st_probe *p)
 {
     struct timeval tv = {ST_TIMEOUT_MS / 1000, (ST_TIMEOUT_MS % 1000) * 1000};
-    const char *why;
     char err[200];
     endpoint ep;
     int fd;
 
     p->tried = true;
-    if (!endpoint_parse(p->spec, &ep, &why)) {
-        snprintf(p->detail, sizeof(p->detail), "bad endpoint: %s", why);
+    if (!endpoint_parse(p->spec, &ep, err, sizeof(err))) {
+        snprintf(p->detail, sizeof(p->detail), "bad endpoint: %s", err);
         return;
     }
     if ((fd = endpoint_connect(&ep, ST_TIMEOUT_MS, err, sizeof(err))) < 0) {

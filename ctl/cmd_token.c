@@ -88,7 +88,7 @@ static int tok_make_opts(int argc, char **argv, struct tok_make_args *a)
             {"link", required_argument, NULL, 'l'},   {"rcpt", required_argument, NULL, 'r'},
             {"url", required_argument, NULL, 'u'},    {"issued", required_argument, NULL, 'i'},
             {"host", required_argument, NULL, 'H'},   {0}};
-    const char *why;
+    char why[ERRBUF_MAX];
     int ch;
 
     memset(a, 0, sizeof(*a));
@@ -97,7 +97,7 @@ static int tok_make_opts(int argc, char **argv, struct tok_make_args *a)
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd':
-            if (!domain_normalize(optarg, strlen(optarg), a->cl.domain, &why))
+            if (!domain_normalize(optarg, strlen(optarg), a->cl.domain, why, sizeof(why)))
                 return ctl_fail(EX_DATAERR, "--domain %s: %s", optarg, why);
             break;
         case 'm':
@@ -277,14 +277,14 @@ static int tok_revoke_args(int argc, char **argv, const char *cmd, int *kind, co
 
 static int cmd_token_revoke(ctl *c, int argc, char **argv)
 {
-    const char *name, *note, *why;
-    char dom[DOMAIN_MAX];
+    const char *name, *note;
+    char dom[DOMAIN_MAX], why[ERRBUF_MAX];
     int kind, rc = tok_revoke_args(argc, argv, "token revoke", &kind, &name, &note);
 
     if (rc)
         return rc;
     if (kind == REVOKE_DOMAIN) {
-        if (!domain_normalize(name, strlen(name), dom, &why))
+        if (!domain_normalize(name, strlen(name), dom, why, sizeof(why)))
             return ctl_fail(EX_DATAERR, "%s: %s", name, why);
         name = dom;
     }
@@ -297,13 +297,13 @@ static int cmd_token_revoke(ctl *c, int argc, char **argv)
 
 static int cmd_token_unrevoke(ctl *c, int argc, char **argv)
 {
-    const char *name, *note, *why;
+    const char *name, *note;
     char dom[DOMAIN_MAX];
     int kind, rc = tok_revoke_args(argc, argv, "token unrevoke", &kind, &name, &note);
 
     if (rc)
         return rc;
-    if (kind == REVOKE_DOMAIN && domain_normalize(name, strlen(name), dom, &why))
+    if (kind == REVOKE_DOMAIN && domain_normalize(name, strlen(name), dom, NULL, 0))
         name = dom;
     rc = revoke_remove(ctl_cache(c, CACHE_RDWR), kind, name);
     if (rc == CACHE_NOTFOUND)

@@ -92,12 +92,11 @@ static void verdict_text(const char *sender, const addr_from *f, const char *unj
 static const char *from_domains(const conf *cfg, const char *sender, addr_from *f)
 {
     const char *why = f->why[0] ? f->why : addr_from_missing(f);
-    const char *ewhy;
     char dom[DOMAIN_MAX];
 
     if (why && f->why[0] == '\0' &&
         strcmp(conf_enum_text(cfg, CK_milter_from_fallback), "envelope") == 0) {
-        if (*sender && addr_domain(sender, dom, &ewhy))
+        if (*sender && addr_domain(sender, dom, NULL, 0))
             memcpy(f->domains[f->n_domains++], dom, sizeof(dom));
         return NULL;
     }
@@ -112,8 +111,8 @@ static int cmd_verdict(ctl *c, int argc, char **argv)
     cache_outbound *rec;
     verdict_input in;
     verdict v, one;
-    char sender[ADDR_MAX], dom[DOMAIN_MAX];
-    const char *why, *unjudgeable = NULL;
+    char sender[ADDR_MAX], dom[DOMAIN_MAX], why[ERRBUF_MAX];
+    const char *unjudgeable = NULL;
     addr_from *f = calloc(1, sizeof(*f));
     int ch, best = -1;
 
@@ -129,9 +128,9 @@ static int cmd_verdict(ctl *c, int argc, char **argv)
     argc -= optind - 1, argv += optind - 1;
     if (argc < 2)
         return free(f), ctl_usage("verdict");
-    if (!addr_envelope(argv[1], sender, &why))
+    if (!addr_envelope(argv[1], sender, why, sizeof(why)))
         return free(f), ctl_fail(EX_DATAERR, "sender '%s': %s", argv[1], why);
-    if (*sender && !addr_domain(sender, dom, &why))
+    if (*sender && !addr_domain(sender, dom, why, sizeof(why)))
         return free(f), ctl_fail(EX_DATAERR, "sender '%s': %s", argv[1], why);
     cfg = ctl_config(c);
     ca = ctl_cache(c, CACHE_RDONLY);

@@ -21,26 +21,26 @@ typedef struct seen {
     unsigned n;
 } seen;
 
-static bool fuzz_again(void *arg, const char *addr, const char **why)
+static bool fuzz_again(void *arg, const char *addr, char *err, size_t errlen)
 {
     seen *s = arg;
 
-    (void)why;
+    (void)err, (void)errlen;
     if (s->n++ == 0)
         memcpy(s->first, addr, strlen(addr) + 1);
     return true;
 }
 
-static bool fuzz_visit(void *arg, const char *addr, const char **why)
+static bool fuzz_visit(void *arg, const char *addr, char *err, size_t errlen)
 {
-    const char *d = addr_domain_part(addr), *w = NULL;
+    const char *d = addr_domain_part(addr);
     seen again = {.n = 0};
 
     (void)arg;
-    (void)why;
+    (void)err, (void)errlen;
     if (*addr == '\0' || strlen(addr) >= ADDR_MAX || d == NULL || *d == '\0')
         abort();
-    if (!addr_header_walk(addr, fuzz_again, &again, &w) || again.n != 1 ||
+    if (!addr_header_walk(addr, fuzz_again, &again, NULL, 0) || again.n != 1 ||
         strcmp(again.first, addr) != 0)
         abort(); /* the canonical form is a fixpoint */
     return true;
@@ -49,14 +49,14 @@ static bool fuzz_visit(void *arg, const char *addr, const char **why)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *v = malloc(size + 1);
-    const char *why = NULL;
+    char why[ERRBUF_MAX] = "";
     addr_from f;
 
     if (v == NULL)
         return 0;
     memcpy(v, data, size);
     v[size] = '\0'; /* a header value never holds NUL: the MTA hands over a C string */
-    if (!addr_header_walk(v, fuzz_visit, NULL, &why) && (why == NULL || *why == '\0'))
+    if (!addr_header_walk(v, fuzz_visit, NULL, why, sizeof(why)) && *why == '\0')
         abort();
     addr_from_init(&f);
     addr_from_field(&f, v);

@@ -37,15 +37,15 @@ static void check_outbound(const uint8_t *data, size_t size)
 {
     static cache_outbound a, b;
     const cache_out_entry *list[PROV__COUNT];
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     buf enc = BUF_INIT;
 
-    if (!codec_decode_outbound(data, size, &a, &why))
+    if (!codec_decode_outbound(data, size, &a, why, sizeof(why)))
         return;
     for (uint8_t i = 0; i < a.n; i++)
         list[i] = &a.e[i];
     if (!codec_encode_outbound(&enc, a.domain, list, a.n) ||
-        !codec_decode_outbound(enc.data, enc.len, &b, &why) || !same_out(&a, &b))
+        !codec_decode_outbound(enc.data, enc.len, &b, why, sizeof(why)) || !same_out(&a, &b))
         abort();
     buf_free(&enc);
 }
@@ -54,15 +54,15 @@ static void check_inbound(const uint8_t *data, size_t size)
 {
     cache_inbound a, b;
     const cache_in_entry *list[PROV__COUNT];
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     buf enc = BUF_INIT;
 
-    if (!codec_decode_inbound(data, size, &a, &why))
+    if (!codec_decode_inbound(data, size, &a, why, sizeof(why)))
         return;
     for (uint8_t i = 0; i < a.n; i++)
         list[i] = &a.e[i];
     if (!codec_encode_inbound(&enc, a.domain, list, a.n) ||
-        !codec_decode_inbound(enc.data, enc.len, &b, &why))
+        !codec_decode_inbound(enc.data, enc.len, &b, why, sizeof(why)))
         abort();
     if (a.n != b.n)
         abort();
@@ -77,10 +77,10 @@ static void check_inbound(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cache_meta m;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
 
     check_outbound(data, size);
     check_inbound(data, size);
-    (void)codec_decode_meta(data, size, &m, &why);
+    (void)codec_decode_meta(data, size, &m, why, sizeof(why));
     return 0;
 }

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void rows(const cJSON *root, items *it)
 {
     const cJSON *row;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
 
     if (!cJSON_IsArray(root))
         return;
@@ -29,11 +29,11 @@ static void rows(const cJSON *root, items *it)
     {
         jet_out_row o;
         jet_in_row in;
-        if (jet_out_row_parse(row, &o, &why))
+        if (jet_out_row_parse(row, &o, why, sizeof(why)))
             (void)jet_out_item(it, &o, 0);
-        if (jet_in_row_parse(row, &in, &why))
+        if (jet_in_row_parse(row, &in, why, sizeof(why)))
             (void)jet_in_item(it, &in, 0);
-        (void)mt_domain_item(it, row, 0, &why);
+        (void)mt_domain_item(it, row, 0, why, sizeof(why));
     }
 }
 

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 /* addr_envelope - "<a@b>", "a@b", "<@r1,@r2:a@b>" or "<>" to a bare address ("" = null sender) */
-bool addr_envelope(const char *in, char out[ADDR_MAX], const char **why)
+bool addr_envelope(const char *in, char out[ADDR_MAX], char *err, size_t errlen)
 {
     const char *s = in, *e;
     size_t n;
@@ -20,10 +20,8 @@ bool addr_envelope(const char *in, char out[ADDR_MAX], const char **why)
     while (e > s && isspace((unsigned char)e[-1]))
         e--;
     if (e > s && *s == '<') {
-        if (e - s < 2 || e[-1] != '>') {
-            *why = "unbalanced '<'";
-            return false;
-        }
+        if (e - s < 2 || e[-1] != '>')
+            return errbuf_set(err, errlen, "unbalanced '<'");
         s++, e--;
         while (s < e && isspace((unsigned char)*s)) /* "< a@b >", as Postfix accepts */
             s++;
@@ -32,25 +30,18 @@ bool addr_envelope(const char *in, char out[ADDR_MAX], const char **why)
     }
     if (*s == '@') { /* obsolete source route: skip to the colon */
         const char *colon = memchr(s, ':', (size_t)(e - s));
-        if (colon == NULL) {
-            *why = "malformed source route";
-            return false;
-        }
+        if (colon == NULL)
+            return errbuf_set(err, errlen, "malformed source route");
         s = colon + 1;
     }
     n = (size_t)(e - s);
-    if (n >= ADDR_MAX) {
-        *why = "address too long";
-        return false;
-    }
+    if (n >= ADDR_MAX)
+        return errbuf_set(err, errlen, "address too long");
     for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
-            *why = "control character in address";
-            return false;
-        }
+        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+            return errbuf_set(err, errlen, "control character in address");
         if (s[i] == '<' || s[i] == '>') { /* "a@b>", "<<a@b>>" */
-            *why = "unbalanced '<' or '>'";
-            return false;
+            return errbuf_set(err, errlen, "unbalanced '<' or '>'");
         }
     }
     memcpy(out, s, n);
@@ -76,52 +67,39 @@ const char *addr_domain_part(const char *addr)
 }
 
 /* addr_domain - the normalised domain of an address */
-bool addr_domain(const char *addr, char out[DOMAIN_MAX], const char **why)
+bool addr_domain(const char *addr, char out[DOMAIN_MAX], char *err, size_t errlen)
 {
     const char *d = addr_domain_part(addr);
 
-    if (d == NULL || *d == '\0') {
-        *why = "address has no domain";
-        return false;
-    }
-    if (*d == '[') {
-        *why = "address literal, not a domain";
-        return false;
-    }
-    return domain_normalize(d, strlen(d), out, why);
+    if (d == NULL || *d == '\0')
+        return errbuf_set(err, errlen, "address has no domain");
+    if (*d == '[')
+        return errbuf_set(err, errlen, "address literal, not a domain");
+    return domain_normalize(d, strlen(d), out, err, errlen);
 }
 
 /* addr_is_valid - a bare local@domain as APIs accept it: dot-atom local part, host domain */
-bool addr_is_valid(const char *addr, const char **why)
+bool addr_is_valid(const char *addr, char *err, size_t errlen)
 {
     const char *at = strrchr(addr, '@'), *p;
     char dom[DOMAIN_MAX];
     static const char atext[] = "!#$%&'*+-/=?^_`{|}~.";
 
-    if (at == NULL || at == addr) {
-        *why = "expected local@domain";
-        return false;
-    }
-    if (at - addr > 64) {
-        *why = "local part longer than 64 characters";
-        return false;
-    }
-    if (addr[0] == '.' || at[-1] == '.') {
-        *why = "local part starts or ends with '.'";
-        return false;
-    }
+    if (at == NULL || at == addr)
+        return errbuf_set(err, errlen, "expected local@domain");
+    if (at - addr > 64)
+        return errbuf_set(err, errlen, "local part longer than 64 characters");
+    if (addr[0] == '.' || at[-1] == '.')
+        return errbuf_set(err, errlen, "local part starts or ends with '.'");
     for (p = addr; p < at; p++) {
-        if (!(isalnum((unsigned char)*p) || strchr(atext, *p)) || (*p == '.' && p[1] == '.')) {
-            *why = "character not allowed in the local part";
-            return false;
-        }
+        if (!(isalnum((unsigned char)*p) || strchr(atext, *p)) || (*p == '.' && p[1] == '.'))
+            return errbuf_set(err, errlen, "character not allowed in the local part");
     }
     if (strpbrk(at + 1, " \t\r\n")) { /* domain_normalize would trim it */
-        *why = "white space in the domain";
-        return false;
+        return errbuf_set(err, errlen, "white space in the domain");
     }
     /* non-ASCII (SMTPUTF8) domains are fine: domain_normalize makes A-labels */
-    return domain_normalize(at + 1, strlen(at + 1), dom, why);
+    return domain_normalize(at + 1, strlen(at + 1), dom, err, errlen);
 }
 
 /*
@@ -140,9 +118,6 @@ bool addr_is_valid(const char *addr, const char **why)
  * the reader cannot tell apart is judged both ways. Encoded-words
  * (RFC 2047) are atoms: one can be a display name, never an addr-spec.
  */
-
-#define ADDR_STR_(x) #x
-#define ADDR_STR(x)  ADDR_STR_(x)
 
 enum { AT_END, AT_ATOM, AT_QUOTED, AT_LITERAL, AT_SPECIAL };
 
@@ -190,8 +165,8 @@ static const char *addr_delimited_end(const char *p)
     return *p ? p + 1 : NULL;
 }
 
-/* addr_next - the token at *pp, after comments and folding white space; false with why */
-static bool addr_next(const char **pp, addr_tok *t, const char **why)
+/* addr_next - the token at *pp, after comments and folding white space; false with err */
+static bool addr_next(const char **pp, addr_tok *t, char *err, size_t errlen)
 {
     const char *p = *pp, *e;
 
@@ -200,10 +175,8 @@ static bool addr_next(const char **pp, addr_tok *t, const char **why)
             p++;
         if (*p != '(')
             break;
-        if ((p = addr_comment_end(p)) == NULL) {
-            *why = "unterminated comment";
-            return false;
-        }
+        if ((p = addr_comment_end(p)) == NULL)
+            return errbuf_set(err, errlen, "unterminated comment");
     }
     t->s = p;
     if (*p == '\0') {
@@ -211,19 +184,19 @@ static bool addr_next(const char **pp, addr_tok *t, const char **why)
         e = p;
     } else if (*p == '"' || *p == '[') {
         t->kind = *p == '"' ? AT_QUOTED : AT_LITERAL;
-        if ((e = addr_delimited_end(p)) == NULL) {
-            *why = *p == '"' ? "unterminated quoted string" : "unterminated domain literal";
-            return false;
-        }
+        if ((e = addr_delimited_end(p)) == NULL)
+            return errbuf_copy(err, errlen,
+                               *p == '"' ? "unterminated quoted string"
+                                         : "unterminated domain literal");
     } else if (strchr("<>@,;:.", *p)) {
         t->kind = AT_SPECIAL;
         e = p + 1;
     } else if (*p == ')' || *p == ']' || *p == '\\' || addr_is_ctl(*p)) {
-        *why = *p == ')'    ? "')' without '('"
-               : *p == ']'  ? "']' without '['"
-               : *p == '\\' ? "backslash outside a quoted string"
-                            : "control character";
-        return false;
+        return errbuf_copy(err, errlen,
+                           *p == ')'    ? "')' without '('"
+                           : *p == ']'  ? "']' without '['"
+                           : *p == '\\' ? "backslash outside a quoted string"
+                                        : "control character");
     } else {
         t->kind = AT_ATOM; /* atext, and octets above 127 (UTF-8, RFC 6532) */
         for (e = p; *e && !addr_is_fws(*e) && !addr_is_ctl(*e) && !strchr("()<>@,;:.\"[]\\", *e);
@@ -241,12 +214,10 @@ static bool addr_is(const addr_tok *t, char special)
 }
 
 /* addr_put - one octet onto out */
-static bool addr_put(char out[ADDR_MAX], size_t *n, char c, const char **why)
+static bool addr_put(char out[ADDR_MAX], size_t *n, char c, char *err, size_t errlen)
 {
-    if (*n + 1 >= ADDR_MAX) {
-        *why = "address too long";
-        return false;
-    }
+    if (*n + 1 >= ADDR_MAX)
+        return errbuf_set(err, errlen, "address too long");
     out[(*n)++] = c;
     out[*n] = '\0';
     return true;
@@ -257,7 +228,7 @@ static bool addr_put(char out[ADDR_MAX], size_t *n, char c, const char **why)
  * domain literals removed (a quoted CR or LF too: no lone backslash may
  * be left to escape what follows it)
  */
-static bool addr_append(char out[ADDR_MAX], size_t *n, const addr_tok *t, const char **why)
+static bool addr_append(char out[ADDR_MAX], size_t *n, const addr_tok *t, char *err, size_t errlen)
 {
     for (size_t i = 0; i < t->n; i++) {
         char c = t->s[i];
@@ -265,9 +236,9 @@ static bool addr_append(char out[ADDR_MAX], size_t *n, const addr_tok *t, const 
             char q = t->s[++i];
             if (q == '\r' || q == '\n')
                 continue;
-            if (!addr_put(out, n, c, why) || !addr_put(out, n, q, why))
+            if (!addr_put(out, n, c, err, errlen) || !addr_put(out, n, q, err, errlen))
                 return false;
-        } else if (c != '\r' && c != '\n' && !addr_put(out, n, c, why)) {
+        } else if (c != '\r' && c != '\n' && !addr_put(out, n, c, err, errlen)) {
             return false;
         }
     }
@@ -283,7 +254,7 @@ static bool addr_append(char out[ADDR_MAX], size_t *n, const addr_tok *t, const 
  * literal, checked later by whoever needs the domain. Two words in a row
  * or a second '@' are refused: joining them would make up an address.
  */
-static bool addr_spec(const char *s, const char *e, char out[ADDR_MAX], const char **why)
+static bool addr_spec(const char *s, const char *e, char out[ADDR_MAX], char *err, size_t errlen)
 {
     bool in_domain = false, after_word = false;
     size_t n = 0, domain_at = 0;
@@ -291,39 +262,41 @@ static bool addr_spec(const char *s, const char *e, char out[ADDR_MAX], const ch
 
     out[0] = '\0';
     for (const char *p = s;;) {
-        if (!addr_next(&p, &t, why))
+        if (!addr_next(&p, &t, err, errlen))
             return false;
         if (t.kind == AT_END || t.s >= e)
             break;
         if (addr_is(&t, '@')) {
-            if (in_domain || n == 0) {
-                *why = in_domain ? "more than one '@' in an address" : "empty local part";
-                return false;
-            }
+            if (in_domain || n == 0)
+                return errbuf_copy(err, errlen,
+                                   in_domain ? "more than one '@' in an address"
+                                             : "empty local part");
             in_domain = true;
             after_word = false;
             domain_at = n + 1;
         } else if (addr_is(&t, '.')) {
             after_word = false;
         } else if (t.kind == AT_SPECIAL) {
-            *why = "misplaced special character in an address";
-            return false;
+            return errbuf_set(err, errlen, "misplaced special character in an address");
         } else if (after_word) {
-            *why = in_domain ? "white space inside a domain" : "white space inside a local part";
-            return false;
+            return errbuf_copy(err, errlen,
+                               in_domain ? "white space inside a domain"
+                                         : "white space inside a local part");
         } else if (in_domain ? t.kind == AT_QUOTED : t.kind == AT_LITERAL) {
-            *why = in_domain ? "quoted string in a domain" : "domain literal in a local part";
-            return false;
+            return errbuf_copy(err, errlen,
+                               in_domain ? "quoted string in a domain"
+                                         : "domain literal in a local part");
         } else {
             after_word = true;
         }
-        if (!addr_append(out, &n, &t, why))
+        if (!addr_append(out, &n, &t, err, errlen))
             return false;
     }
-    if (!in_domain || n == domain_at) {
-        *why = in_domain ? "empty domain" : n ? "a name without an address" : "empty address";
-        return false;
-    }
+    if (!in_domain || n == domain_at)
+        return errbuf_copy(err, errlen,
+                           in_domain ? "empty domain"
+                           : n       ? "a name without an address"
+                                     : "empty address");
     return true;
 }
 
@@ -335,52 +308,47 @@ typedef struct addr_walk {
 } addr_walk;
 
 /* addr_walk_spec - the addr-spec in [s, e) to the visitor */
-static bool addr_walk_spec(addr_walk *w, const char *s, const char *e, const char **why)
+static bool addr_walk_spec(addr_walk *w, const char *s, const char *e, char *err, size_t errlen)
 {
-    return addr_spec(s, e, w->spec, why) && w->visit(w->arg, w->spec, why);
+    return addr_spec(s, e, w->spec, err, errlen) && w->visit(w->arg, w->spec, err, errlen);
 }
 
 /* addr_walk_angle - w->p just after '<': [route ':'] addr-spec '>' */
-static bool addr_walk_angle(addr_walk *w, const char **why)
+static bool addr_walk_angle(addr_walk *w, char *err, size_t errlen)
 {
     const char *s = w->p, *e, *p = w->p;
     addr_tok t;
 
-    if (!addr_next(&p, &t, why))
+    if (!addr_next(&p, &t, err, errlen))
         return false;
     if (addr_is(&t, '@')) { /* obsolete route: @a.example,@b.example: */
         do {
-            if (!addr_next(&p, &t, why))
+            if (!addr_next(&p, &t, err, errlen))
                 return false;
         } while (t.kind == AT_ATOM || t.kind == AT_LITERAL || addr_is(&t, '.') ||
                  addr_is(&t, ',') || addr_is(&t, '@'));
-        if (!addr_is(&t, ':')) {
-            *why = t.kind == AT_END ? "missing '>'" : "malformed route in '<...>'";
-            return false;
-        }
+        if (!addr_is(&t, ':'))
+            return errbuf_copy(err, errlen,
+                               t.kind == AT_END ? "missing '>'" : "malformed route in '<...>'");
         s = p;
     }
     for (p = s;;) { /* the addr-spec ends at '>' */
         e = p;
-        if (!addr_next(&p, &t, why))
+        if (!addr_next(&p, &t, err, errlen))
             return false;
         if (t.kind == AT_END || addr_is(&t, '>'))
             break;
-        if (addr_is(&t, '<') || addr_is(&t, ',') || addr_is(&t, ';') || addr_is(&t, ':')) {
-            *why = "misplaced special character in '<...>'";
-            return false;
-        }
+        if (addr_is(&t, '<') || addr_is(&t, ',') || addr_is(&t, ';') || addr_is(&t, ':'))
+            return errbuf_set(err, errlen, "misplaced special character in '<...>'");
     }
-    if (t.kind == AT_END) {
-        *why = "missing '>'";
-        return false;
-    }
+    if (t.kind == AT_END)
+        return errbuf_set(err, errlen, "missing '>'");
     w->p = p;
-    return addr_walk_spec(w, s, e, why);
+    return addr_walk_spec(w, s, e, err, errlen);
 }
 
-/* addr_header_walk - visit every addr-spec of a From:/To:-style value; false with why */
-bool addr_header_walk(const char *value, addr_visit visit, void *arg, const char **why)
+/* addr_header_walk - visit every addr-spec of a From:/To:-style value; false with err */
+bool addr_header_walk(const char *value, addr_visit visit, void *arg, char *err, size_t errlen)
 {
     addr_walk w = {.p = value, .visit = visit, .arg = arg};
     bool in_group = false;
@@ -392,7 +360,7 @@ bool addr_header_walk(const char *value, addr_visit visit, void *arg, const char
 
         for (;;) { /* an element's words, up to what says what the element is */
             end = w.p;
-            if (!addr_next(&w.p, &t, why))
+            if (!addr_next(&w.p, &t, err, errlen))
                 return false;
             if (t.kind == AT_END || addr_is(&t, '<') || addr_is(&t, '>') || addr_is(&t, ':') ||
                 addr_is(&t, ',') || addr_is(&t, ';'))
@@ -400,35 +368,29 @@ bool addr_header_walk(const char *value, addr_visit visit, void *arg, const char
             at |= addr_is(&t, '@');
             words = true;
         }
-        if (addr_is(&t, '>')) {
-            *why = "'>' without '<'";
-            return false;
-        }
+        if (addr_is(&t, '>'))
+            return errbuf_set(err, errlen, "'>' without '<'");
         if (addr_is(&t, ':')) { /* a group's name */
-            if (in_group || at) {
-                *why = in_group ? "a group inside a group" : "'@' in a group name";
-                return false;
-            }
+            if (in_group || at)
+                return errbuf_copy(err, errlen,
+                                   in_group ? "a group inside a group" : "'@' in a group name");
             in_group = true;
             continue;
         }
         if (addr_is(&t, '<')) { /* name-addr: an unquoted '@' in the name is an address too */
-            if ((at && !addr_walk_spec(&w, start, end, why)) || !addr_walk_angle(&w, why))
+            if ((at && !addr_walk_spec(&w, start, end, err, errlen)) ||
+                !addr_walk_angle(&w, err, errlen))
                 return false;
-            if (!addr_next(&w.p, &t, why))
+            if (!addr_next(&w.p, &t, err, errlen))
                 return false;
-            if (!(t.kind == AT_END || addr_is(&t, ',') || addr_is(&t, ';'))) {
-                *why = "text after '>'";
-                return false;
-            }
-        } else if (words && !addr_walk_spec(&w, start, end, why)) {
+            if (!(t.kind == AT_END || addr_is(&t, ',') || addr_is(&t, ';')))
+                return errbuf_set(err, errlen, "text after '>'");
+        } else if (words && !addr_walk_spec(&w, start, end, err, errlen)) {
             return false; /* a bare addr-spec, or nothing that is one */
         }
         if (addr_is(&t, ';')) {
-            if (!in_group) {
-                *why = "';' outside a group";
-                return false;
-            }
+            if (!in_group)
+                return errbuf_set(err, errlen, "';' outside a group");
             in_group = false;
         }
         if (t.kind == AT_END) /* a group left open at the end has lost nothing */
@@ -441,11 +403,11 @@ typedef struct addr_collect {
     size_t n, max;
 } addr_collect;
 
-static bool addr_collect_visit(void *arg, const char *addr, const char **why)
+static bool addr_collect_visit(void *arg, const char *addr, char *err, size_t errlen)
 {
     addr_collect *l = arg;
 
-    (void)why;
+    (void)err, (void)errlen;
     if (l->n < l->max)
         snprintf(l->out[l->n++], ADDR_MAX, "%s", addr);
     return true;
@@ -455,9 +417,8 @@ static bool addr_collect_visit(void *arg, const char *addr, const char **why)
 size_t addr_header_list(const char *value, char (*out)[ADDR_MAX], size_t max)
 {
     addr_collect l = {out, 0, max};
-    const char *why;
 
-    return addr_header_walk(value, addr_collect_visit, &l, &why) ? l.n : 0;
+    return addr_header_walk(value, addr_collect_visit, &l, NULL, 0) ? l.n : 0;
 }
 
 /*
@@ -476,21 +437,19 @@ void addr_from_init(addr_from *f)
     f->why[0] = '\0';
 }
 
-static bool addr_from_visit(void *arg, const char *addr, const char **why)
+static bool addr_from_visit(void *arg, const char *addr, char *err, size_t errlen)
 {
     addr_from *f = arg;
     char d[DOMAIN_MAX];
 
     f->addrs++;
-    if (!addr_domain(addr, d, why))
+    if (!addr_domain(addr, d, err, errlen))
         return false;
     for (size_t i = 0; i < f->n_domains; i++)
         if (strcmp(f->domains[i], d) == 0)
             return true;
-    if (f->n_domains == ADDR_FROM_DOMAINS) {
-        *why = "more than " ADDR_STR(ADDR_FROM_DOMAINS) " distinct domains";
-        return false;
-    }
+    if (f->n_domains == ADDR_FROM_DOMAINS)
+        return errbuf_set(err, errlen, "more than %d distinct domains", ADDR_FROM_DOMAINS);
     memcpy(f->domains[f->n_domains++], d, sizeof(d));
     return true;
 }
@@ -498,10 +457,10 @@ static bool addr_from_visit(void *arg, const char *addr, const char **why)
 /* addr_from_field - one From: field's value */
 void addr_from_field(addr_from *f, const char *value)
 {
-    const char *why;
+    char why[ERRBUF_MAX];
 
     f->fields++;
-    if (!addr_header_walk(value, addr_from_visit, f, &why) && f->why[0] == '\0')
+    if (!addr_header_walk(value, addr_from_visit, f, why, sizeof(why)) && f->why[0] == '\0')
         snprintf(f->why, sizeof(f->why), f->fields > 1 ? "%s (From: field %u)" : "%s", why,
                  f->fields);
 }

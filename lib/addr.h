@@ -17,17 +17,18 @@
 #include <stddef.h>
 
 #include "lib/domain.h"
+#include "lib/errbuf.h"
 
 #define ADDR_MAX 384
 
-bool addr_envelope(const char *in, char out[ADDR_MAX], const char **why);
+bool addr_envelope(const char *in, char out[ADDR_MAX], char *err, size_t errlen);
 const char *addr_domain_part(const char *addr);
-bool addr_domain(const char *addr, char out[DOMAIN_MAX], const char **why);
-bool addr_is_valid(const char *addr, const char **why);
+bool addr_domain(const char *addr, char out[DOMAIN_MAX], char *err, size_t errlen);
+bool addr_is_valid(const char *addr, char *err, size_t errlen);
 
-/* a visitor gets each addr-spec in turn; false (with *why) stops the walk */
-typedef bool (*addr_visit)(void *arg, const char *addr, const char **why);
-bool addr_header_walk(const char *value, addr_visit visit, void *arg, const char **why);
+/* a visitor gets each addr-spec in turn; false (with its reason in err) stops the walk */
+typedef bool (*addr_visit)(void *arg, const char *addr, char *err, size_t errlen);
+bool addr_header_walk(const char *value, addr_visit visit, void *arg, char *err, size_t errlen);
 size_t addr_header_list(const char *value, char (*out)[ADDR_MAX], size_t max);
 
 #define ADDR_FROM_DOMAINS 8 /* distinct From: domains judged; one more is a decision */

@@ -25,6 +25,7 @@
 
 #include "lib/domain.h"
 #include "lib/endpoint.h"
+#include "lib/errbuf.h"
 #include "lib/inifile.h"
 #include "lib/rfile.h"
 
@@ -310,7 +311,7 @@ static bool conf_set_string(char **field, const char *v)
 }
 
 /* conf_check_url - http(s) URL with a host and no white space */
-static bool conf_check_url(const char *v, const char **why)
+static bool conf_check_url(const char *v, char *err, size_t errlen)
 {
     const char *h;
 
@@ -319,17 +320,17 @@ static bool conf_check_url(const char *v, const char **why)
     else if (strncasecmp(v, "http://", 7) == 0)
         h = v + 7;
     else
-        return *why = "must start with https:// or http://", false;
+        return errbuf_set(err, errlen, "must start with https:// or http://");
     if (*h == '\0' || *h == '/')
-        return *why = "URL has no host", false;
+        return errbuf_set(err, errlen, "URL has no host");
     for (const char *p = v; *p; p++)
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-            return *why = "URL contains white space or control characters", false;
+            return errbuf_set(err, errlen, "URL contains white space or control characters");
     return true;
 }
 
-/* conf_set_value - parse v for key k into c; why explains a refusal */
-static bool conf_set_value(conf *c, size_t k, const char *v, bool append, const char **why)
+/* conf_set_value - parse v for key k into c; err explains a refusal */
+static bool conf_set_value(conf *c, size_t k, const char *v, bool append, char *err, size_t errlen)
 {
     const conf_keydef *d = &conf_table[k];
     void *f = conf_field(c, k);
@@ -341,43 +342,39 @@ static bool conf_set_value(conf *c, size_t k, const char *v, bool append, const 
     case CT_LIST:
         if (!append)
             conf_list_free(f);
-        return conf_list_add_words(f, v) || (*why = "out of memory", false);
+        return conf_list_add_words(f, v) || errbuf_set(err, errlen, "out of memory");
     case CT_BOOL:
-        return conf_parse_bool(v, f) || (*why = "expected yes or no", false);
+        return conf_parse_bool(v, f) || errbuf_set(err, errlen, "expected yes or no");
     case CT_INT: {
         long lo = 0, hi = 0;
         char *end;
         errno = 0;
         n = strtoll(v, &end, 10);
         if (errno || end == v || *end)
-            return *why = "expected a whole number", false;
-        if (d->arg && sscanf(d->arg, "%ld:%ld", &lo, &hi) == 2 && (n < lo || n > hi)) {
-            static char range[64];
-            snprintf(range, sizeof(range), "must be between %ld and %ld", lo, hi);
-            return *why = range, false;
-        }
+            return errbuf_set(err, errlen, "expected a whole number");
+        if (d->arg && sscanf(d->arg, "%ld:%ld", &lo, &hi) == 2 && (n < lo || n > hi))
+            return errbuf_set(err, errlen, "must be between %ld and %ld", lo, hi);
         *(long *)f = (long)n;
         return true;
     }
     case CT_DURATION:
         if (!conf_parse_scaled(v, "smhdw", dmult, &n) || n > LONG_MAX)
-            return *why = "expected a duration such as 30s, 5m, 1h, 2d", false;
+            return errbuf_set(err, errlen, "expected a duration such as 30s, 5m, 1h, 2d");
         *(long *)f = (long)n;
         return true;
     case CT_SIZE:
         if (!conf_parse_scaled(v, "kKmMgG", smult, &n))
-            return *why = "expected a size such as 512k, 64M, 1G", false;
+            return errbuf_set(err, errlen, "expected a size such as 512k, 64M, 1G");
         *(size_t *)f = (size_t)n;
         return true;
     case CT_ENUM: {
         int idx = conf_enum_index(d->arg, v);
         if (idx < 0) {
-            static char opts[160];
-            snprintf(opts, sizeof(opts), "expected one of: %s", d->arg);
-            for (char *p = opts; *p; p++)
+            errbuf_set(err, errlen, "expected one of: %s", d->arg);
+            for (char *p = err; p && p < err + errlen && *p; p++)
                 if (*p == '|')
                     *p = ' ';
-            return *why = opts, false;
+            return false;
         }
         *(int *)f = idx;
         return true;
@@ -386,54 +383,54 @@ static bool conf_set_value(conf *c, size_t k, const char *v, bool append, const 
         char *end;
         unsigned long m = strtoul(v, &end, 8);
         if (*v == '\0' || *end || m > 07777)
-            return *why = "expected an octal mode such as 0660", false;
+            return errbuf_set(err, errlen, "expected an octal mode such as 0660");
         *(unsigned *)f = (unsigned)m;
         return true;
     }
     case CT_PATH:
         if (*v && *v != '/')
-            return *why = "path must be absolute", false;
+            return errbuf_set(err, errlen, "path must be absolute");
         break;
     case CT_SECRET_FILE:
         if (*v && *v != '/')
-            return *why = "path must be absolute", false;
+            return errbuf_set(err, errlen, "path must be absolute");
         break;
     case CT_ENDPOINT:
         if (*v) {
             endpoint ep;
-            if (!endpoint_parse(v, &ep, why))
+            if (!endpoint_parse(v, &ep, err, errlen))
                 return false;
         }
         break;
     case CT_URL:
-        if (*v && !conf_check_url(v, why))
+        if (*v && !conf_check_url(v, err, errlen))
             return false;
         break;
     case CT_HOST:
         if (*v) {
             char host[DOMAIN_MAX];
-            if (!domain_normalize(v, strlen(v), host, why))
+            if (!domain_normalize(v, strlen(v), host, err, errlen))
                 return false;
-            return conf_set_string(f, host) || (*why = "out of memory", false);
+            return conf_set_string(f, host) || errbuf_set(err, errlen, "out of memory");
         }
         break;
     case CT_STR:
         break;
     }
-    return conf_set_string(f, v) || (*why = "out of memory", false);
+    return conf_set_string(f, v) || errbuf_set(err, errlen, "out of memory");
 }
 
 /* conf_defaults - every key at its default */
 conf *conf_defaults(conf_report *rep)
 {
     conf *c = calloc(1, sizeof(*c));
-    const char *why;
+    char why[ERRBUF_MAX];
 
     if (c == NULL)
         return NULL;
     c->conf_refcnt = 1;
     for (size_t k = 0; k < CONF_NKEYS; k++) {
-        if (!conf_set_value(c, k, conf_table[k].def, false, &why)) {
+        if (!conf_set_value(c, k, conf_table[k].def, false, why, sizeof(why))) {
             conf_report_at(rep, true, "(defaults)", 0, "%s.%s: %s", conf_section_of(&conf_table[k]),
                            conf_table[k].name, why);
             conf_unref(c);
@@ -478,7 +475,7 @@ static void conf_handler(void *user, const char *section, const char *name, cons
                          int line, bool continuation)
 {
     struct conf_parse *p = user;
-    const char *why = NULL;
+    char why[ERRBUF_MAX];
     bool append;
     int k;
 
@@ -504,7 +501,7 @@ static void conf_handler(void *user, const char *section, const char *name, cons
         return;
     }
     p->last_key = k;
-    if (!conf_set_value(p->c, (size_t)k, value, append, &why)) {
+    if (!conf_set_value(p->c, (size_t)k, value, append, why, sizeof(why))) {
         conf_report_at(p->rep, true, p->file, line, "%s.%s = %s: %s", section, name, value, why);
         return;
     }

@@ -152,6 +152,11 @@ typedef struct conf_keydef {
     size_t offset;
 } conf_keydef;
 
+/*
+ * The findings of a configuration check, every one of them, for
+ * check-config to print: a result the caller acts on, not an error
+ * sentence, so it is passed instead of char *err (lib/errbuf.h).
+ */
 typedef struct conf_report {
     buf text; /* one "file:line: problem" per line */
     int errors;

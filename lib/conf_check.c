@@ -58,10 +58,10 @@ bool conf_check_general(const conf *c, conf_report *r)
 /* conf_check_addresses - every word of a list is a mail address */
 static void conf_check_addresses(const conf *c, conf_report *r, int key, const conf_list *l)
 {
-    const char *why;
+    char why[ERRBUF_MAX];
 
     for (size_t i = 0; i < l->n; i++)
-        if (!addr_is_valid(l->v[i], &why))
+        if (!addr_is_valid(l->v[i], why, sizeof(why)))
             conf_report_add(r, true, c, key, "'%s' is not a mail address: %s", l->v[i], why);
 }
 
@@ -70,13 +70,13 @@ bool conf_check_handling(const conf *c, conf_report *r)
 {
     const struct conf_handling *h = &c->handling;
     int errors = r ? r->errors : 0;
-    char dom[DOMAIN_MAX];
-    const char *why;
+    char dom[DOMAIN_MAX], why[ERRBUF_MAX];
 
     conf_check_addresses(c, r, CK_handling_exempt_senders, &h->exempt_senders);
     conf_check_addresses(c, r, CK_handling_demo_recipients, &h->demo_recipients);
     for (size_t i = 0; i < h->exempt_domains.n; i++)
-        if (!domain_normalize(h->exempt_domains.v[i], strlen(h->exempt_domains.v[i]), dom, &why))
+        if (!domain_normalize(h->exempt_domains.v[i], strlen(h->exempt_domains.v[i]), dom, why,
+                              sizeof(why)))
             conf_report_add(r, true, c, CK_handling_exempt_domains, "'%s': %s",
                             h->exempt_domains.v[i], why);
     return !r || r->errors == errors;
@@ -305,9 +305,9 @@ bool conf_check_tracking(const conf *c, conf_report *r)
             conf_report_add(r, true, c, CK_tracking_key_files, "'%s': path must be absolute",
                             c->tracking.key_files.v[i]);
     for (size_t i = 0; i < c->tracking.excluded_domains.n; i++) {
-        const char *d = c->tracking.excluded_domains.v[i], *why = NULL;
-        char norm[DOMAIN_MAX];
-        if (!domain_normalize(d, strlen(d), norm, &why))
+        const char *d = c->tracking.excluded_domains.v[i];
+        char norm[DOMAIN_MAX], why[ERRBUF_MAX];
+        if (!domain_normalize(d, strlen(d), norm, why, sizeof(why)))
             conf_report_add(r, true, c, CK_tracking_excluded_domains, "'%s': %s", d, why);
     }
     if (strpbrk(c->tracking.unsubscribe_text, "<>&\"\r\n"))

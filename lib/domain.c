@@ -26,77 +26,55 @@ static bool domain_space(char c)
 }
 
 /* domain_is_valid_ascii - LDH host name check on an already lowercased name */
-bool domain_is_valid_ascii(const char *d, size_t len, const char **why)
+bool domain_is_valid_ascii(const char *d, size_t len, char *err, size_t errlen)
 {
     size_t label = 0;
 
-    if (len == 0) {
-        *why = "empty domain";
-        return false;
-    }
-    if (len > DOMAIN_MAX - 1) {
-        *why = "domain longer than 253 octets";
-        return false;
-    }
+    if (len == 0)
+        return errbuf_set(err, errlen, "empty domain");
+    if (len > DOMAIN_MAX - 1)
+        return errbuf_set(err, errlen, "domain longer than 253 octets");
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)d[i];
         if (ch == '.') {
-            if (label == 0) {
-                *why = "empty label";
-                return false;
-            }
-            if (d[i - 1] == '-') {
-                *why = "label ends with '-'";
-                return false;
-            }
+            if (label == 0)
+                return errbuf_set(err, errlen, "empty label");
+            if (d[i - 1] == '-')
+                return errbuf_set(err, errlen, "label ends with '-'");
             label = 0;
             continue;
         }
-        if (!domain_ldh[ch]) {
-            *why = "character not allowed in a host name";
-            return false;
-        }
-        if (label == 0 && ch == '-') {
-            *why = "label starts with '-'";
-            return false;
-        }
-        if (++label > 63) {
-            *why = "label longer than 63 octets";
-            return false;
-        }
+        if (!domain_ldh[ch])
+            return errbuf_set(err, errlen, "character not allowed in a host name");
+        if (label == 0 && ch == '-')
+            return errbuf_set(err, errlen, "label starts with '-'");
+        if (++label > 63)
+            return errbuf_set(err, errlen, "label longer than 63 octets");
     }
-    if (label == 0) {
-        *why = "empty label";
-        return false;
-    }
-    if (d[len - 1] == '-') {
-        *why = "label ends with '-'";
-        return false;
-    }
+    if (label == 0)
+        return errbuf_set(err, errlen, "empty label");
+    if (d[len - 1] == '-')
+        return errbuf_set(err, errlen, "label ends with '-'");
     return true;
 }
 
 /* domain_to_alabel - IDNA2008 conversion of a name with non-ASCII octets */
-static bool domain_to_alabel(const char *in, size_t len, char out[DOMAIN_MAX], const char **why)
+static bool domain_to_alabel(const char *in, size_t len, char out[DOMAIN_MAX], char *err,
+                             size_t errlen)
 {
     char *tmp, *alabel = NULL;
     int rc;
 
-    if ((tmp = strndup(in, len)) == NULL) {
-        *why = "out of memory";
-        return false;
-    }
+    if ((tmp = strndup(in, len)) == NULL)
+        return errbuf_set(err, errlen, "out of memory");
     rc = idn2_lookup_u8((const uint8_t *)tmp, (uint8_t **)&alabel,
                         IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     free(tmp);
-    if (rc != IDN2_OK) {
-        *why = "not a valid internationalized domain name";
-        return false;
-    }
+    if (rc != IDN2_OK)
+        return errbuf_set(err, errlen, "not a valid internationalized domain name");
     if (strlen(alabel) >= DOMAIN_MAX) {
         idn2_free(alabel);
-        *why = "domain longer than 253 octets";
-        return false;
+        return errbuf_set(err, errlen, "domain longer than 253 octets");
     }
     strcpy(out, alabel);
     idn2_free(alabel);
@@ -117,60 +95,50 @@ static bool domain_has_alabel(const char *d)
  * "xn--zz.example" is not a name any provider or resolver agrees on, and
  * letting it through would give one domain two spellings in the cache
  */
-static bool domain_check_alabels(const char *d, const char **why)
+static bool domain_check_alabels(const char *d, char *err, size_t errlen)
 {
     char *tmp = NULL;
     int rc = idn2_lookup_u8((const uint8_t *)d, (uint8_t **)&tmp,
                             IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
 
     idn2_free(tmp);
-    if (rc != IDN2_OK) {
-        *why = "not a valid internationalized domain name (bad xn-- label)";
-        return false;
-    }
+    if (rc != IDN2_OK)
+        return errbuf_set(err, errlen,
+                          "not a valid internationalized domain name (bad xn-- label)");
     return true;
 }
 
 /* domain_normalize - trim, drop the root dot, A-label, lowercase, validate */
-bool domain_normalize(const char *in, size_t len, char out[DOMAIN_MAX], const char **why)
+bool domain_normalize(const char *in, size_t len, char out[DOMAIN_MAX], char *err, size_t errlen)
 {
     bool ascii = true;
-    const char *dummy;
 
-    if (why == NULL)
-        why = &dummy;
     while (len && domain_space(in[0]))
         in++, len--;
     while (len && domain_space(in[len - 1]))
         len--;
     if (len && in[len - 1] == '.')
         len--;
-    if (len == 0) {
-        *why = "empty domain";
-        return false;
-    }
+    if (len == 0)
+        return errbuf_set(err, errlen, "empty domain");
     for (size_t i = 0; i < len; i++) {
-        if (in[i] == '\0') {
-            *why = "NUL in domain";
-            return false;
-        }
+        if (in[i] == '\0')
+            return errbuf_set(err, errlen, "NUL in domain");
         if ((unsigned char)in[i] >= 0x80)
             ascii = false;
     }
     if (ascii) {
-        if (len >= DOMAIN_MAX) {
-            *why = "domain longer than 253 octets";
-            return false;
-        }
+        if (len >= DOMAIN_MAX)
+            return errbuf_set(err, errlen, "domain longer than 253 octets");
         for (size_t i = 0; i < len; i++)
             out[i] = domain_lower(in[i]);
         out[len] = '\0';
-    } else if (!domain_to_alabel(in, len, out, why)) {
+    } else if (!domain_to_alabel(in, len, out, err, errlen)) {
         return false;
     }
-    if (!domain_is_valid_ascii(out, strlen(out), why))
+    if (!domain_is_valid_ascii(out, strlen(out), err, errlen))
         return false;
-    return !ascii || !domain_has_alabel(out) || domain_check_alabels(out, why);
+    return !ascii || !domain_has_alabel(out) || domain_check_alabels(out, err, errlen);
 }
 
 /* domain_is_subdomain - d equals parent or ends with "." parent (both normalised) */

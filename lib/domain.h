@@ -14,10 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/errbuf.h"
+
 #define DOMAIN_MAX 254 /* 253 octets + NUL */
 
-bool domain_normalize(const char *in, size_t len, char out[DOMAIN_MAX], const char **why);
-bool domain_is_valid_ascii(const char *d, size_t len, const char **why);
+bool domain_normalize(const char *in, size_t len, char out[DOMAIN_MAX], char *err, size_t errlen);
+bool domain_is_valid_ascii(const char *d, size_t len, char *err, size_t errlen);
 bool domain_is_subdomain(const char *d, const char *parent);
 
 #endif

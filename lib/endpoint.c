@@ -35,7 +35,7 @@ static bool endpoint_parse_port(const char *s, int *port)
 }
 
 /* endpoint_parse_inet - "host:port", "[addr]:port" or "port@host" */
-static bool endpoint_parse_inet(const char *rest, endpoint *ep, const char **why)
+static bool endpoint_parse_inet(const char *rest, endpoint *ep, char *err, size_t errlen)
 {
     const char *at = strchr(rest, '@'), *colon;
     char portbuf[16];
@@ -64,58 +64,47 @@ static bool endpoint_parse_inet(const char *rest, endpoint *ep, const char **why
         hl = (size_t)(colon - rest);
         if (hl >= sizeof(ep->host) || strlen(colon + 1) >= sizeof(portbuf))
             goto bad;
-        if (ep->kind == EP_INET && memchr(rest, ':', hl)) {
-            *why = "IPv6 address in inet: endpoint (use inet6:[addr]:port)";
-            return false;
-        }
+        if (ep->kind == EP_INET && memchr(rest, ':', hl))
+            return errbuf_set(err, errlen,
+                              "IPv6 address in inet: endpoint (use inet6:[addr]:port)");
         memcpy(ep->host, rest, hl);
         ep->host[hl] = '\0';
         strcpy(portbuf, colon + 1);
     }
     if (strcmp(ep->host, "*") == 0)
         ep->host[0] = '\0';
-    if (!endpoint_parse_port(portbuf, &ep->port)) {
-        *why = "port must be a number from 1 to 65535";
-        return false;
-    }
+    if (!endpoint_parse_port(portbuf, &ep->port))
+        return errbuf_set(err, errlen, "port must be a number from 1 to 65535");
     return true;
 bad:
-    *why = ep->kind == EP_INET6 ? "expected inet6:[address]:port" : "expected inet:host:port";
-    return false;
+    return errbuf_copy(err, errlen,
+                       ep->kind == EP_INET6 ? "expected inet6:[address]:port"
+                                            : "expected inet:host:port");
 }
 
-/* endpoint_parse - parse a socket specification; why says what is wrong */
-bool endpoint_parse(const char *spec, endpoint *ep, const char **why)
+/* endpoint_parse - parse a socket specification; err says what is wrong */
+bool endpoint_parse(const char *spec, endpoint *ep, char *err, size_t errlen)
 {
-    const char *dummy;
-
-    if (why == NULL)
-        why = &dummy;
     memset(ep, 0, sizeof(*ep));
     if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
         const char *p = strchr(spec, ':') + 1;
         ep->kind = EP_UNIX;
-        if (p[0] != '/') {
-            *why = "unix socket path must be absolute";
-            return false;
-        }
-        if (strlen(p) >= sizeof(ep->path)) {
-            *why = "unix socket path longer than 107 characters";
-            return false;
-        }
+        if (p[0] != '/')
+            return errbuf_set(err, errlen, "unix socket path must be absolute");
+        if (strlen(p) >= sizeof(ep->path))
+            return errbuf_set(err, errlen, "unix socket path longer than 107 characters");
         strcpy(ep->path, p);
         return true;
     }
     if (strncmp(spec, "inet:", 5) == 0) {
         ep->kind = EP_INET;
-        return endpoint_parse_inet(spec + 5, ep, why);
+        return endpoint_parse_inet(spec + 5, ep, err, errlen);
     }
     if (strncmp(spec, "inet6:", 6) == 0) {
         ep->kind = EP_INET6;
-        return endpoint_parse_inet(spec + 6, ep, why);
+        return endpoint_parse_inet(spec + 6, ep, err, errlen);
     }
-    *why = "endpoint must start with unix:, inet: or inet6:";
-    return false;
+    return errbuf_set(err, errlen, "endpoint must start with unix:, inet: or inet6:");
 }
 
 /* endpoint_format - canonical text form, for logs */

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/errbuf.h"
+
 enum endpoint_kind { EP_UNIX, EP_INET, EP_INET6 };
 
 typedef struct endpoint {
@@ -25,7 +27,7 @@ typedef struct endpoint {
     int port;
 } endpoint;
 
-bool endpoint_parse(const char *spec, endpoint *ep, const char **why);
+bool endpoint_parse(const char *spec, endpoint *ep, char *err, size_t errlen);
 void endpoint_format(const endpoint *ep, char *out, size_t len);
 bool endpoint_milter_spec(const endpoint *ep, char *out, size_t len);
 int endpoint_listen(const endpoint *ep, int backlog, unsigned mode, const char *group, char *err,

@@ -302,6 +302,7 @@ sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
     milter_conn *c;
     milter_msg *m;
     const char *why, *auth;
+    char reason[ERRBUF_MAX];
 
     if (p == NULL || p->c.mc == NULL)
         return SMFIS_TEMPFAIL;
@@ -313,12 +314,13 @@ sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_ACCEPT; /* inbound: untouched */
     if ((c->msg = m = msg_new(c->mc)) == NULL)
         return SMFIS_TEMPFAIL;
-    if (!addr_envelope(argv[0] ? argv[0] : "", m->sender, &why)) {
-        log_qid(LOG_WARNING, NULL, "MAIL FROM %s: %s; treated as having no domain", argv[0], why);
+    if (!addr_envelope(argv[0] ? argv[0] : "", m->sender, reason, sizeof(reason))) {
+        log_qid(LOG_WARNING, NULL, "MAIL FROM %s: %s; treated as having no domain", argv[0],
+                reason);
         m->sender[0] = '\0';
         snprintf(m->sender, sizeof(m->sender), "?");
     }
-    m->have_env_domain = *m->sender && addr_domain(m->sender, m->env_domain, &why);
+    m->have_env_domain = *m->sender && addr_domain(m->sender, m->env_domain, NULL, 0);
     if (c->mc->cfg->milter.domain_source != MILTER_SOURCE_ENVELOPE)
         return SMFIS_CONTINUE;
     if (m->have_env_domain)
@@ -367,13 +369,13 @@ sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     milter_conn *c;
     milter_msg *m;
     char rcpt[ADDR_MAX];
-    const char *why, *one[1];
+    const char *one[1];
     verdict v;
 
     if (p == NULL || (m = p->c.msg) == NULL)
         return SMFIS_CONTINUE;
     c = &p->c;
-    if (!addr_envelope(argv[0] ? argv[0] : "", rcpt, &why) || *rcpt == '\0')
+    if (!addr_envelope(argv[0] ? argv[0] : "", rcpt, NULL, 0) || *rcpt == '\0')
         return SMFIS_CONTINUE; /* the MTA checks recipient syntax */
     if (!c->non_smtpd) {
         one[0] = rcpt;

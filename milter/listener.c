@@ -114,12 +114,12 @@ static int listener_unix_finish(const conf *cfg, const char *path, char *err, si
 int listener_open(const conf *cfg, char *err, size_t errlen)
 {
     endpoint ep;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     char spec[512];
     mode_t old;
     int rc;
 
-    if (!endpoint_parse(cfg->milter.socket, &ep, &why) ||
+    if (!endpoint_parse(cfg->milter.socket, &ep, why, sizeof(why)) ||
         !endpoint_milter_spec(&ep, spec, sizeof(spec))) {
         snprintf(err, errlen, "milter.socket = %s: %s", cfg->milter.socket, why);
         return EX_CONFIG;
@@ -153,8 +153,7 @@ int listener_open(const conf *cfg, char *err, size_t errlen)
 void listener_close(const conf *cfg)
 {
     endpoint ep;
-    const char *why;
 
-    if (endpoint_parse(cfg->milter.socket, &ep, &why) && ep.kind == EP_UNIX)
+    if (endpoint_parse(cfg->milter.socket, &ep, NULL, 0) && ep.kind == EP_UNIX)
         unlink(ep.path);
 }

@@ -115,13 +115,13 @@ static void decide_sender(decide_ctx *d, const char *sender, const char *sdom, c
 /* decide_split - local part and normalised domain of a recipient address */
 static bool decide_split(const char *addr, char *local, size_t llen, char dom[DOMAIN_MAX])
 {
-    const char *at = strrchr(addr, '@'), *why;
+    const char *at = strrchr(addr, '@');
 
     if (at == NULL || (size_t)(at - addr) >= llen)
         return false;
     memcpy(local, addr, (size_t)(at - addr));
     local[at - addr] = '\0';
-    return at[1] != '[' && domain_normalize(at + 1, strlen(at + 1), dom, &why);
+    return at[1] != '[' && domain_normalize(at + 1, strlen(at + 1), dom, NULL, 0);
 }
 
 /* decide_inbound_rcpt - the provider edge's verdict on a recipient of an inbound domain */
@@ -208,7 +208,6 @@ int decide_policy(decide_ctx *d, const policy_req *r, buf *out, decide_outcome *
     decide_outcome best;
     const char *state = policy_get(r, PA_PROTOCOL_STATE), *rcpt = policy_get(r, PA_RECIPIENT);
     char sender[ADDR_MAX] = "", sdom[DOMAIN_MAX] = "";
-    const char *why;
     int scope = d->cfg->policyd.policy_scope;
     bool checked = scope == SCOPE_ALL || (scope == SCOPE_OUTGOING && decide_outgoing(d, r));
     bool is_rcpt = strcmp(state, "RCPT") == 0 && *rcpt;
@@ -216,9 +215,9 @@ int decide_policy(decide_ctx *d, const policy_req *r, buf *out, decide_outcome *
     memset(&best, 0, sizeof(best));
     best.action = CONF_ACCEPT;
     /* an unusable sender is no null sender: it is checked as an unknown domain */
-    if (r->v[PA_SENDER] && !addr_envelope(r->v[PA_SENDER], sender, &why))
+    if (r->v[PA_SENDER] && !addr_envelope(r->v[PA_SENDER], sender, NULL, 0))
         snprintf(sender, sizeof(sender), "?");
-    if (*sender && !addr_domain(sender, sdom, &why))
+    if (*sender && !addr_domain(sender, sdom, NULL, 0))
         sdom[0] = '\0';
     if (checked && r->v[PA_SENDER] && decide_sender_state(state))
         decide_sender(d, sender, sdom, is_rcpt ? rcpt : "", &best);
@@ -237,12 +236,11 @@ int decide_policy(decide_ctx *d, const policy_req *r, buf *out, decide_outcome *
 static bool decide_smap_inbound(decide_ctx *d, const char *domain, char dom[DOMAIN_MAX],
                                 cache_inbound *rec, const cache_in_entry **e, buf *out)
 {
-    const char *why;
     int rc;
 
     memset(rec, 0, sizeof(*rec));
     if (*domain == '\0' || *domain == '.' || *domain == '[' ||
-        !domain_normalize(domain, strlen(domain), dom, &why)) {
+        !domain_normalize(domain, strlen(domain), dom, NULL, 0)) {
         smap_reply(out, SMAP_NOTFOUND, "");
         return false;
     }

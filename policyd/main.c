@@ -167,10 +167,10 @@ static int policyd_open_listener(const conf *c, const char *spec, char *path, ch
                                  size_t errlen)
 {
     endpoint ep;
-    const char *why;
+    char why[ERRBUF_MAX];
     int fd;
 
-    if (!endpoint_parse(spec, &ep, &why)) {
+    if (!endpoint_parse(spec, &ep, why, sizeof(why))) {
         snprintf(err, errlen, "%s: %s", spec, why);
         return -1;
     }

@@ -100,7 +100,11 @@ typedef struct http_response {
     char error[HTTP_ERROR_MAX];
 } http_response;
 
-/* why a multi-request operation failed: the request and what came back */
+/*
+ * why a multi-request operation failed: the request and what came back.
+ * The refresher acts on the status and the retry time, so this result is
+ * passed instead of char *err (lib/errbuf.h); text is its sentence.
+ */
 typedef struct http_failure {
     int rc;                          /* enum http_rc */
     long status;                     /* HTTP status, 0 when none */

@@ -93,12 +93,11 @@ const cJSON *jet_find_row(const cJSON *root, const char *domain)
 {
     const cJSON *row;
     char dom[DOMAIN_MAX];
-    const char *why;
 
     cJSON_ArrayForEach(row, pjson_rows(root))
     {
         const char *d = pjson_str(pjson_get(row, "domain", "domain_name"));
-        if (d && domain_normalize(d, strlen(d), dom, &why) && strcmp(dom, domain) == 0)
+        if (d && domain_normalize(d, strlen(d), dom, NULL, 0) && strcmp(dom, domain) == 0)
             return row;
     }
     return NULL;
@@ -129,7 +128,7 @@ static int out_settings(jet_client *j, const jet_out_row *r, items *it, cache_ou
                         http_failure *f)
 {
     char path[128];
-    const char *why;
+    char why[ERRBUF_MAX];
     cJSON *root;
     bool ok;
 
@@ -140,7 +139,7 @@ static int out_settings(jet_client *j, const jet_out_row *r, items *it, cache_ou
     snprintf(path, sizeof(path), "/outbound/domains/%s/settings", r->uuid);
     if ((root = jet_call(j, "GET", path, NULL, f)) == NULL)
         return account_wide(f) ? -1 : 1;
-    ok = jet_out_settings(it, &o->e, r, root, &why);
+    ok = jet_out_settings(it, &o->e, r, root, why, sizeof(why));
     cJSON_Delete(root);
     if (!ok)
         http_failure_text(f, HTTP_ERR_JSON, "GET %s: %s", path, why);
@@ -173,10 +172,10 @@ static bool fetch_outbound(jet_client *j, cache *prev, items *it, int64_t now, j
     cJSON_ArrayForEach(row, rows)
     {
         jet_out_row r;
-        const char *why;
+        char why[ERRBUF_MAX];
         cache_out_item *o;
         int rc;
-        if (!jet_out_row_parse(row, &r, &why)) {
+        if (!jet_out_row_parse(row, &r, why, sizeof(why))) {
             log_warn("jetemail: an outbound domain row was ignored: %s", why);
             st->skipped++;
             continue;
@@ -208,7 +207,7 @@ static int in_details(jet_client *j, const jet_in_row *r, items *it, cache_in_it
                       http_failure *f)
 {
     char path[128];
-    const char *why;
+    char why[ERRBUF_MAX];
     cJSON *root;
     bool ok;
 
@@ -219,7 +218,7 @@ static int in_details(jet_client *j, const jet_in_row *r, items *it, cache_in_it
     snprintf(path, sizeof(path), "/inbound/settings/%s", r->uuid);
     if ((root = jet_call(j, "GET", path, NULL, f)) == NULL)
         return account_wide(f) ? -1 : 1;
-    ok = jet_in_settings(it, &in->e, root, &why);
+    ok = jet_in_settings(it, &in->e, root, why, sizeof(why));
     cJSON_Delete(root);
     if (!ok) {
         http_failure_text(f, HTTP_ERR_JSON, "GET %s: %s", path, why);
@@ -230,7 +229,7 @@ static int in_details(jet_client *j, const jet_in_row *r, items *it, cache_in_it
     snprintf(path, sizeof(path), "/inbound/domains/%s/forward-rules", r->uuid);
     if ((root = jet_call(j, "GET", path, NULL, f)) == NULL)
         return account_wide(f) ? -1 : 1;
-    ok = jet_in_rules(it, &in->e, root, &why);
+    ok = jet_in_rules(it, &in->e, root, why, sizeof(why));
     cJSON_Delete(root);
     if (!ok)
         http_failure_text(f, HTTP_ERR_JSON, "GET %s: %s", path, why);
@@ -267,10 +266,10 @@ static bool fetch_inbound(jet_client *j, cache *prev, items *it, int64_t now, je
     cJSON_ArrayForEach(row, rows)
     {
         jet_in_row r;
-        const char *why;
+        char why[ERRBUF_MAX];
         cache_in_item *in;
         int rc;
-        if (!jet_in_row_parse(row, &r, &why)) {
+        if (!jet_in_row_parse(row, &r, why, sizeof(why))) {
             log_warn("jetemail: an inbound domain row was ignored: %s", why);
             st->skipped++;
             continue;
@@ -325,10 +324,10 @@ bool jet_fetch_outbound_one(jet_client *j, const cJSON *row, items *it, int64_t 
                             http_failure *f)
 {
     jet_out_row r;
-    const char *why;
+    char why[ERRBUF_MAX];
     cache_out_item *o;
 
-    if (!jet_out_row_parse(row, &r, &why)) {
+    if (!jet_out_row_parse(row, &r, why, sizeof(why))) {
         http_failure_text(f, HTTP_ERR_JSON, "domain list row: %s", why);
         return false;
     }
@@ -341,10 +340,10 @@ bool jet_fetch_outbound_one(jet_client *j, const cJSON *row, items *it, int64_t 
 bool jet_fetch_inbound_one(jet_client *j, const cJSON *row, items *it, int64_t now, http_failure *f)
 {
     jet_in_row r;
-    const char *why;
+    char why[ERRBUF_MAX];
     cache_in_item *in;
 
-    if (!jet_in_row_parse(row, &r, &why)) {
+    if (!jet_in_row_parse(row, &r, why, sizeof(why))) {
         http_failure_text(f, HTTP_ERR_JSON, "inbound list row: %s", why);
         return false;
     }

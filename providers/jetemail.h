@@ -73,6 +73,7 @@
 #include "cache/cache.h"
 #include "lib/conf.h"
 #include "lib/domain.h"
+#include "lib/errbuf.h"
 #include "providers/http.h"
 #include "providers/items.h"
 
@@ -98,15 +99,15 @@ typedef struct jet_in_row {
 } jet_in_row;
 
 bool jet_uuid_valid(const char *s);
-bool jet_out_row_parse(const cJSON *row, jet_out_row *r, const char **why);
+bool jet_out_row_parse(const cJSON *row, jet_out_row *r, char *err, size_t errlen);
 void jet_send_status(const char *status, int dmarc, int *send, const char **reason);
 cache_out_item *jet_out_item(items *it, const jet_out_row *r, int64_t now);
 bool jet_out_settings(items *it, cache_out_entry *e, const jet_out_row *r, const cJSON *root,
-                      const char **why);
-bool jet_in_row_parse(const cJSON *row, jet_in_row *r, const char **why);
+                      char *err, size_t errlen);
+bool jet_in_row_parse(const cJSON *row, jet_in_row *r, char *err, size_t errlen);
 cache_in_item *jet_in_item(items *it, const jet_in_row *r, int64_t now);
-bool jet_in_settings(items *it, cache_in_entry *e, const cJSON *root, const char **why);
-bool jet_in_rules(items *it, cache_in_entry *e, const cJSON *root, const char **why);
+bool jet_in_settings(items *it, cache_in_entry *e, const cJSON *root, char *err, size_t errlen);
+bool jet_in_rules(items *it, cache_in_entry *e, const cJSON *root, char *err, size_t errlen);
 bool jet_smtp_parse(const char *spec, cache_smtp_server *s, char *host, size_t hostlen);
 bool jet_failed_answer(const cJSON *root, char *why, size_t whylen);
 

@@ -118,15 +118,15 @@ static void copy_uuid(const cJSON *row, char out[40])
 }
 
 /* row_domain - the normalised "domain" of a row */
-static bool row_domain(const cJSON *row, char out[DOMAIN_MAX], const char **why)
+static bool row_domain(const cJSON *row, char out[DOMAIN_MAX], char *err, size_t errlen)
 {
     const char *d = pjson_str(pjson_get(row, "domain", "domain_name"));
 
     if (!cJSON_IsObject(row))
-        return *why = "a row is not an object", false;
+        return errbuf_set(err, errlen, "a row is not an object");
     if (d == NULL)
-        return *why = "a row has no domain", false;
-    return domain_normalize(d, strlen(d), out, why);
+        return errbuf_set(err, errlen, "a row has no domain");
+    return domain_normalize(d, strlen(d), out, err, errlen);
 }
 
 /* dns_flag - dns.<rec>.verified, dns.<rec> as a boolean, or a flat field; -1 unknown */
@@ -161,10 +161,10 @@ static void status_text(const cJSON *v, char *out, size_t n)
 }
 
 /* jet_out_row_parse - one row of GET /outbound/domains */
-bool jet_out_row_parse(const cJSON *row, jet_out_row *r, const char **why)
+bool jet_out_row_parse(const cJSON *row, jet_out_row *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
-    if (!row_domain(row, r->domain, why))
+    if (!row_domain(row, r->domain, err, errlen))
         return false;
     copy_uuid(row, r->uuid);
     status_text(pjson_get(row, "status", "state"), r->status, sizeof(r->status));
@@ -209,7 +209,7 @@ bool jet_failed_answer(const cJSON *root, char *why, size_t whylen)
 static void out_bcc(items *it, cache_out_entry *e, const cJSON *list)
 {
     const cJSON *b;
-    const char *why;
+    char why[ERRBUF_MAX];
 
     cJSON_ArrayForEach(b, list)
     {
@@ -217,7 +217,7 @@ static void out_bcc(items *it, cache_out_entry *e, const cJSON *list)
         const cJSON *st = cJSON_IsObject(b) ? pjson_get(b, "status", "verified") : NULL;
         long n;
         bool v = false;
-        if (addr == NULL || !addr_is_valid(addr, &why)) {
+        if (addr == NULL || !addr_is_valid(addr, why, sizeof(why))) {
             log_warn("jetemail: BCC address '%.80s' ignored: %s", addr ? addr : "(none)",
                      addr ? why : "not a string");
             continue;
@@ -235,20 +235,20 @@ static void out_bcc(items *it, cache_out_entry *e, const cJSON *list)
 
 /* jet_out_settings - GET /outbound/domains/{uuid}/settings into the entry */
 bool jet_out_settings(items *it, cache_out_entry *e, const jet_out_row *r, const cJSON *root,
-                      const char **why)
+                      char *err, size_t errlen)
 {
     const cJSON *s, *bcc;
-    const char *d, *td, *tdwhy;
-    char host[DOMAIN_MAX], dom[DOMAIN_MAX];
+    const char *d, *td;
+    char host[DOMAIN_MAX], dom[DOMAIN_MAX], tdwhy[ERRBUF_MAX];
     bool b;
 
     if (jet_failed_answer(root, NULL, 0))
-        return *why = "the settings answer says success=false", false;
+        return errbuf_set(err, errlen, "the settings answer says success=false");
     if ((s = pjson_object(root, "settings")) == NULL)
-        return *why = "no settings object in the answer", false;
+        return errbuf_set(err, errlen, "no settings object in the answer");
     d = pjson_str(pjson_get(s, "domain", NULL));
-    if (d && (!domain_normalize(d, strlen(d), dom, &tdwhy) || strcmp(dom, r->domain) != 0))
-        return *why = "the settings answer is about another domain", false;
+    if (d && (!domain_normalize(d, strlen(d), dom, NULL, 0) || strcmp(dom, r->domain) != 0))
+        return errbuf_set(err, errlen, "the settings answer is about another domain");
     e->open_tracking = pjson_bool(pjson_get(s, "openTracking", "open_tracking"), &b) && b;
     e->click_tracking = pjson_bool(pjson_get(s, "clickTracking", "click_tracking"), &b) && b;
     e->unsubscribe = false; /* JetEmail has no such setting */
@@ -258,22 +258,22 @@ bool jet_out_settings(items *it, cache_out_entry *e, const jet_out_row *r, const
     e->tracking_host = "";
     td = pjson_str(pjson_get(s, "tracking_domain", "trackingDomain"));
     if (td && *td && r->tracking != 0) {
-        if (domain_normalize(td, strlen(td), host, &tdwhy))
+        if (domain_normalize(td, strlen(td), host, tdwhy, sizeof(tdwhy)))
             e->tracking_host = items_str(it, host);
         else
             log_warn("jetemail: %s: tracking_domain '%.80s' ignored: %s", r->domain, td, tdwhy);
     }
-    return !items_failed(it) || (*why = "out of memory", false);
+    return !items_failed(it) || errbuf_set(err, errlen, "out of memory");
 }
 
 /* jet_in_row_parse - one row of GET /inbound/domains (status 1/0 or a word) */
-bool jet_in_row_parse(const cJSON *row, jet_in_row *r, const char **why)
+bool jet_in_row_parse(const cJSON *row, jet_in_row *r, char *err, size_t errlen)
 {
     const char *dt;
     bool b;
 
     memset(r, 0, sizeof(*r));
-    if (!row_domain(row, r->domain, why))
+    if (!row_domain(row, r->domain, err, errlen))
         return false;
     copy_uuid(row, r->uuid);
     dt = pjson_str(pjson_get(row, "delivery_type", "deliveryType"));
@@ -301,7 +301,6 @@ bool jet_smtp_parse(const char *spec, cache_smtp_server *s, char *host, size_t h
 {
     char tmp[300], *h = tmp, *port = NULL, *end;
     unsigned char a6[16];
-    const char *why;
     long p = 25;
 
     if (strncasecmp(spec, "smtp://", 7) == 0)
@@ -331,7 +330,7 @@ bool jet_smtp_parse(const char *spec, cache_smtp_server *s, char *host, size_t h
         return false;
     if (!strchr(h, ':')) {
         char dom[DOMAIN_MAX];
-        if (!domain_normalize(h, strlen(h), dom, &why))
+        if (!domain_normalize(h, strlen(h), dom, NULL, 0))
             return false;
         snprintf(tmp, sizeof(tmp), "%s", dom);
         h = tmp;
@@ -423,34 +422,34 @@ static void in_webhook(items *it, cache_in_entry *e, const cJSON *s)
 }
 
 /* jet_in_settings - GET /inbound/settings/{uuid}: result object or results[0] */
-bool jet_in_settings(items *it, cache_in_entry *e, const cJSON *root, const char **why)
+bool jet_in_settings(items *it, cache_in_entry *e, const cJSON *root, char *err, size_t errlen)
 {
     const cJSON *s, *v;
     const char *dt;
     bool b;
 
     if (jet_failed_answer(root, NULL, 0))
-        return *why = "the settings answer says success=false", false;
+        return errbuf_set(err, errlen, "the settings answer says success=false");
     if ((s = pjson_object(root, NULL)) == NULL)
-        return *why = "no settings object in the answer", false;
+        return errbuf_set(err, errlen, "no settings object in the answer");
     if ((v = pjson_get(s, "status", "active")) && pjson_bool(v, &b))
         e->active = b;
     if ((dt = pjson_str(pjson_get(s, "delivery_type", "deliveryType")))) {
         int d = cache_delivery_parse(dt);
         if (d < 0)
-            return *why = "unknown delivery_type in the settings answer", false;
+            return errbuf_set(err, errlen, "unknown delivery_type in the settings answer");
         e->delivery = (uint8_t)d;
     }
     if (e->delivery >= DELIVERY__COUNT)
-        return *why = "no delivery_type for the domain", false;
+        return errbuf_set(err, errlen, "no delivery_type for the domain");
     if (!in_servers(it, e, s))
-        return *why = "out of memory", false;
+        return errbuf_set(err, errlen, "out of memory");
     in_webhook(it, e, s);
     e->fwd_mx_verified = in_flag(s, "forward_mx_verified", "forwardMxVerified");
     e->fwd_dkim_verified = in_flag(s, "forward_dkim_verified", "forwardDkimVerified");
     e->fwd_spf_verified = in_flag(s, "forward_spf_verified", "forwardSpfVerified");
     e->fwd_dmarc_verified = in_flag(s, "forward_dmarc_verified", "forwardDmarcVerified");
-    return !items_failed(it) || (*why = "out of memory", false);
+    return !items_failed(it) || errbuf_set(err, errlen, "out of memory");
 }
 
 /* in_rule - one forward rule; false when it is unusable */
@@ -460,12 +459,11 @@ static bool in_rule(items *it, cache_fwd_rule *r, const cJSON *v)
     const char *dest = pjson_str(pjson_get(v, "destination", NULL));
     const char *ref = pjson_str(pjson_get(v, "uuid", "id"));
     char local[80];
-    const char *why;
     size_t n;
     bool b;
 
     if (lp == NULL || dest == NULL || (n = strlen(lp)) == 0 || n > 64 ||
-        !addr_is_valid(dest, &why)) {
+        !addr_is_valid(dest, NULL, 0)) {
         log_warn("jetemail: forward rule '%.64s -> %.80s' ignored", lp ? lp : "?",
                  dest ? dest : "?");
         return false;
@@ -481,22 +479,22 @@ static bool in_rule(items *it, cache_fwd_rule *r, const cJSON *v)
 }
 
 /* jet_in_rules - GET /inbound/domains/{uuid}/forward-rules */
-bool jet_in_rules(items *it, cache_in_entry *e, const cJSON *root, const char **why)
+bool jet_in_rules(items *it, cache_in_entry *e, const cJSON *root, char *err, size_t errlen)
 {
     const cJSON *rows = pjson_rows(root), *v;
     size_t n;
 
     if (jet_failed_answer(root, NULL, 0))
-        return *why = "the forward-rules answer says success=false", false;
+        return errbuf_set(err, errlen, "the forward-rules answer says success=false");
     if (rows == NULL)
-        return *why = "no list of forward rules in the answer", false;
+        return errbuf_set(err, errlen, "no list of forward rules in the answer");
     n = (size_t)cJSON_GetArraySize(rows);
     if (n > CACHE_MAX_RULES)
         n = CACHE_MAX_RULES;
     e->n_rules = 0;
     e->rules = n ? items_alloc(it, n * sizeof(*e->rules)) : NULL;
     if (n && e->rules == NULL)
-        return *why = "out of memory", false;
+        return errbuf_set(err, errlen, "out of memory");
     cJSON_ArrayForEach(v, rows)
     {
         if (e->n_rules >= n)
@@ -504,5 +502,5 @@ bool jet_in_rules(items *it, cache_in_entry *e, const cJSON *root, const char **
         if (in_rule(it, &e->rules[e->n_rules], v))
             e->n_rules++;
     }
-    return !items_failed(it) || (*why = "out of memory", false);
+    return !items_failed(it) || errbuf_set(err, errlen, "out of memory");
 }

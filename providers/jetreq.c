@@ -30,9 +30,10 @@
 /* jet_domain_check - the API's pattern: LDH labels and an alphabetic TLD of 2+ */
 bool jet_domain_check(const char *in, char out[DOMAIN_MAX], char *why, size_t whylen)
 {
-    const char *w, *tld;
+    const char *tld;
+    char w[ERRBUF_MAX];
 
-    if (!domain_normalize(in, strlen(in), out, &w)) {
+    if (!domain_normalize(in, strlen(in), out, w, sizeof(w))) {
         snprintf(why, whylen, "'%s' is not a domain name: %s", in, w);
         return false;
     }
@@ -55,7 +56,7 @@ bool jet_domain_check(const char *in, char out[DOMAIN_MAX], char *why, size_t wh
 bool jet_settings_check(const jet_settings_req *r, char *why, size_t whylen)
 {
     char host[DOMAIN_MAX];
-    const char *w;
+    char w[ERRBUF_MAX];
 
     if (!r->set_bcc && r->open_tracking < 0 && r->click_tracking < 0 && !r->set_tracking_domain) {
         snprintf(why, whylen,
@@ -69,7 +70,7 @@ bool jet_settings_check(const jet_settings_req *r, char *why, size_t whylen)
         return false;
     }
     for (size_t i = 0; i < r->n_bcc; i++) {
-        if (!addr_is_valid(r->bcc[i], &w)) {
+        if (!addr_is_valid(r->bcc[i], w, sizeof(w))) {
             snprintf(why, whylen, "BCC address '%s' is not valid: %s", r->bcc[i], w);
             return false;
         }

@@ -189,8 +189,8 @@ bool mt_fetch(mt_client *m, items *it, int64_t now, unsigned *skipped, http_fail
     }
     cJSON_ArrayForEach(d, rows)
     {
-        const char *why;
-        if (mt_domain_item(it, d, now, &why) == NULL) {
+        char why[ERRBUF_MAX];
+        if (mt_domain_item(it, d, now, why, sizeof(why)) == NULL) {
             log_warn("mailtrap: a domain was ignored: %s", why);
             (*skipped)++;
         }
@@ -210,8 +210,7 @@ bool mt_fetch(mt_client *m, items *it, int64_t now, unsigned *skipped, http_fail
  */
 bool mt_resolve_id(mt_client *m, const char *arg, long *id, cJSON **domain, http_failure *f)
 {
-    char want[DOMAIN_MAX], dom[DOMAIN_MAX];
-    const char *why;
+    char want[DOMAIN_MAX], dom[DOMAIN_MAX], why[ERRBUF_MAX];
     const cJSON *d;
     cJSON *root;
     long status;
@@ -222,7 +221,7 @@ bool mt_resolve_id(mt_client *m, const char *arg, long *id, cJSON **domain, http
         *id = strtol(arg, NULL, 10);
         return *id > 0 || (http_failure_text(f, HTTP_ERR_STATUS, "bad domain id %s", arg), false);
     }
-    if (!domain_normalize(arg, strlen(arg), want, &why)) {
+    if (!domain_normalize(arg, strlen(arg), want, why, sizeof(why))) {
         http_failure_text(f, HTTP_ERR_STATUS, "'%s': %s", arg, why);
         return false;
     }
@@ -230,7 +229,7 @@ bool mt_resolve_id(mt_client *m, const char *arg, long *id, cJSON **domain, http
         return false;
     cJSON_ArrayForEach(d, pjson_rows(root))
     {
-        if (mt_domain_name(d, dom, &why) && strcmp(dom, want) == 0 && mt_domain_id(d, id)) {
+        if (mt_domain_name(d, dom, NULL, 0) && strcmp(dom, want) == 0 && mt_domain_id(d, id)) {
             if (domain)
                 *domain = cJSON_Duplicate(d, true);
             cJSON_Delete(root);

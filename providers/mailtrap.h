@@ -47,6 +47,7 @@
 
 #include "lib/conf.h"
 #include "lib/domain.h"
+#include "lib/errbuf.h"
 #include "providers/http.h"
 #include "providers/items.h"
 
@@ -54,9 +55,9 @@ enum mt_style { MT_STYLE_AUTO = 0, MT_STYLE_DOMAINS = 1, MT_STYLE_ACCOUNT = 2 };
 
 /* ---- normalisation (pure; providers/mtnorm.c) ---- */
 
-cache_out_item *mt_domain_item(items *it, const cJSON *d, int64_t now, const char **why);
+cache_out_item *mt_domain_item(items *it, const cJSON *d, int64_t now, char *err, size_t errlen);
 bool mt_tracking_host(const cJSON *d, const char *domain, char host[DOMAIN_MAX]);
-bool mt_domain_name(const cJSON *d, char out[DOMAIN_MAX], const char **why);
+bool mt_domain_name(const cJSON *d, char out[DOMAIN_MAX], char *err, size_t errlen);
 bool mt_domain_id(const cJSON *d, long *id);
 
 /* ---- the client (providers/mailtrap.c) ---- */

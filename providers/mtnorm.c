@@ -16,15 +16,15 @@
 #include "providers/pjson.h"
 
 /* mt_domain_name - the normalised domain_name */
-bool mt_domain_name(const cJSON *d, char out[DOMAIN_MAX], const char **why)
+bool mt_domain_name(const cJSON *d, char out[DOMAIN_MAX], char *err, size_t errlen)
 {
     const char *n = pjson_str(pjson_get(d, "domain_name", "name"));
 
     if (!cJSON_IsObject(d))
-        return *why = "a domain is not an object", false;
+        return errbuf_set(err, errlen, "a domain is not an object");
     if (n == NULL)
-        return *why = "a domain has no domain_name", false;
-    return domain_normalize(n, strlen(n), out, why);
+        return errbuf_set(err, errlen, "a domain has no domain_name");
+    return domain_normalize(n, strlen(n), out, err, errlen);
 }
 
 /* mt_domain_id - the integer id (a string of digits is accepted too) */
@@ -47,12 +47,12 @@ bool mt_tracking_host(const cJSON *d, const char *domain, char host[DOMAIN_MAX])
     {
         const char *key = pjson_str(pjson_get(r, "key", NULL));
         const char *st = pjson_str(pjson_get(r, "status", NULL));
-        const char *fq = pjson_str(pjson_get(r, "domain", NULL)), *why;
+        const char *fq = pjson_str(pjson_get(r, "domain", NULL));
         if (key == NULL || strcmp(key, "link_verification") != 0)
             continue;
         if (st == NULL || strcasecmp(st, "pass") != 0)
             return false;
-        if (fq && domain_normalize(fq, strlen(fq), host, &why) &&
+        if (fq && domain_normalize(fq, strlen(fq), host, NULL, 0) &&
             domain_is_subdomain(host, domain) && strcmp(host, domain) != 0)
             return true;
         return snprintf(host, DOMAIN_MAX, "mt-link.%s", domain) < DOMAIN_MAX;
@@ -61,7 +61,7 @@ bool mt_tracking_host(const cJSON *d, const char *domain, char host[DOMAIN_MAX])
 }
 
 /* mt_domain_item - one Domain object as an outbound item */
-cache_out_item *mt_domain_item(items *it, const cJSON *d, int64_t now, const char **why)
+cache_out_item *mt_domain_item(items *it, const cJSON *d, int64_t now, char *err, size_t errlen)
 {
     char dom[DOMAIN_MAX], host[DOMAIN_MAX], ref[32];
     const char *status, *reason;
@@ -70,10 +70,10 @@ cache_out_item *mt_domain_item(items *it, const cJSON *d, int64_t now, const cha
     long id;
     bool b;
 
-    if (!mt_domain_name(d, dom, why))
+    if (!mt_domain_name(d, dom, err, errlen))
         return NULL;
     if ((o = items_add_out(it, dom)) == NULL)
-        return *why = "out of memory", NULL;
+        return errbuf_set(err, errlen, "out of memory"), NULL;
     status = pjson_str(pjson_get(d, "compliance_status", "status"));
     if (status == NULL) {
         send = SEND_BLOCKED;
@@ -97,6 +97,6 @@ cache_out_item *mt_domain_item(items *it, const cJSON *d, int64_t now, const cha
         o->e.tracking_host = items_str(it, host);
     o->e.fetched_at = now;
     if (items_failed(it))
-        return *why = "out of memory", NULL;
+        return errbuf_set(err, errlen, "out of memory"), NULL;
     return o;
 }

@@ -151,8 +151,8 @@ static void new_entry(struct static_parse *p, bool outbound, const char *dom)
 static void start_section(void *user, const char *section, int line)
 {
     struct static_parse *p = user;
-    char dom[DOMAIN_MAX];
-    const char *why, *sp = strchr(section, ' ');
+    char dom[DOMAIN_MAX], why[ERRBUF_MAX];
+    const char *sp = strchr(section, ' ');
     bool outbound = strncmp(section, "outbound ", 9) == 0;
     bool inbound = strncmp(section, "inbound ", 8) == 0;
 
@@ -167,7 +167,7 @@ static void start_section(void *user, const char *section, int line)
         report(p, line, "[%s]: expected [outbound DOMAIN] or [inbound DOMAIN]", section);
         return;
     }
-    if (!domain_normalize(sp + 1, strlen(sp + 1), dom, &why)) {
+    if (!domain_normalize(sp + 1, strlen(sp + 1), dom, why, sizeof(why))) {
         report(p, line, "[%s]: %s", section, why);
         return;
     }
@@ -229,7 +229,7 @@ static bool out_status(struct static_parse *p, const char *v)
 static void out_bcc(struct static_parse *p, const char *v, bool verified, int line)
 {
     char word[ADDR_MAX];
-    const char *why;
+    char why[ERRBUF_MAX];
 
     while (*v) {
         size_t n;
@@ -243,7 +243,7 @@ static void out_bcc(struct static_parse *p, const char *v, bool verified, int li
         memcpy(word, v, n);
         word[n] = '\0';
         v += n;
-        if (!addr_is_valid(word, &why)) {
+        if (!addr_is_valid(word, why, sizeof(why))) {
             report(p, line, "bcc address '%s': %s", word, why);
             continue;
         }
@@ -261,7 +261,7 @@ static void outbound_key(struct static_parse *p, const char *name, const char *v
 {
     bool b;
     char host[DOMAIN_MAX];
-    const char *why;
+    char why[ERRBUF_MAX];
 
     if (strcmp(name, "status") == 0) {
         if (!out_status(p, v))
@@ -281,7 +281,7 @@ static void outbound_key(struct static_parse *p, const char *name, const char *v
               : name[0] == 'c' ? &p->out->click_tracking
                                : &p->out->unsubscribe) = b;
     } else if (strcmp(name, "tracking_host") == 0) {
-        if (*v && !domain_normalize(v, strlen(v), host, &why))
+        if (*v && !domain_normalize(v, strlen(v), host, why, sizeof(why)))
             report(p, line, "tracking_host = %s: %s", v, why);
         else
             p->out->tracking_host = *v ? keep_str(p->s, host) : "";
@@ -310,10 +310,9 @@ static int smtp_fields(char *item, char *f[4])
 static bool smtp_item(struct static_parse *p, char *item, cache_smtp_server *sv)
 {
     char *f[4], host[DOMAIN_MAX];
-    const char *why;
     int nf = smtp_fields(item, f);
 
-    if (nf < 2 || !domain_normalize(f[0], strlen(f[0]), host, &why) ||
+    if (nf < 2 || !domain_normalize(f[0], strlen(f[0]), host, NULL, 0) ||
         !parse_uint(f[1], 65535, &sv->port) || sv->port == 0)
         return false;
     sv->priority = 10;
@@ -390,8 +389,8 @@ static bool fwd_add(struct static_parse *p, const char *local, const char *dest,
 /* in_forward - "localpart -> dest[, dest] [inactive] [unverified]" */
 static void in_forward(struct static_parse *p, const char *v, int line)
 {
-    const char *arrow = strstr(v, "->"), *why;
-    char local[80], rest[1024], *save = NULL, *tok;
+    const char *arrow = strstr(v, "->");
+    char local[80], rest[1024], why[ERRBUF_MAX], *save = NULL, *tok;
     bool active = true, verified = true;
     size_t ln, dests = 0;
 
@@ -417,7 +416,7 @@ static void in_forward(struct static_parse *p, const char *v, int line)
         if (!strcmp(tok, "inactive") || !strcmp(tok, "unverified"))
             continue;
         dests++;
-        if (!addr_is_valid(tok, &why)) {
+        if (!addr_is_valid(tok, why, sizeof(why))) {
             report(p, line, "forward destination '%s': %s", tok, why);
             continue;
         }

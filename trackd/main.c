@@ -101,11 +101,11 @@ static conf *trackd_load_conf(const struct trackd_opts *o)
 static int trackd_listen(const char *spec, char *err, size_t errlen)
 {
     struct sockaddr_in6 sin6;
-    const char *why;
+    char why[ERRBUF_MAX];
     endpoint ep;
     int fd, zero = 0, one = 1;
 
-    if (!endpoint_parse(spec, &ep, &why)) {
+    if (!endpoint_parse(spec, &ep, why, sizeof(why))) {
         snprintf(err, errlen, "trackd.listen = %s: %s", spec, why);
         return -1;
     }

@@ -186,9 +186,10 @@ bool redirect_location(const char *url, buf *out, const char **why)
         return false;
     buf_append(out, url, skip);
     if (auth[a.hs] != '[' && redirect_has_8bit(auth + a.hs, a.he - a.hs)) {
+        static _Thread_local char dwhy[ERRBUF_MAX]; /* *why outlives this call */
         char alabel[DOMAIN_MAX];
-        if (!domain_normalize(auth + a.hs, a.he - a.hs, alabel, why))
-            return false;
+        if (!domain_normalize(auth + a.hs, a.he - a.hs, alabel, dwhy, sizeof(dwhy)))
+            return *why = dwhy, false;
         buf_append(out, auth, a.hs);
         buf_append_str(out, alabel);
         redirect_put_encoded(out, auth + a.he, strlen(auth + a.he));

@@ -219,12 +219,12 @@ static void test_roundtrip_out(void)
 {
     const cache_out_entry *list[3] = {&out_e[0], &out_e[1], &out_e[2]};
     buf b = BUF_INIT;
-    const char *why = NULL;
+    char why[ERRBUF_MAX] = "";
     bool ok;
 
     sample_out();
     tap_ok(codec_encode_outbound(&b, "shop.example", list, 3), "encode three providers");
-    ok = codec_decode_outbound(b.data, b.len, rec_out, &why);
+    ok = codec_decode_outbound(b.data, b.len, rec_out, why, sizeof(why));
     tap_ok(ok, "decode: %s", ok ? "ok" : why);
     tap_is_str(rec_out->domain, "shop.example", "domain");
     tap_is_int(rec_out->n, 3, "three entries");
@@ -249,14 +249,14 @@ static void test_roundtrip_out(void)
         e.send = (uint8_t)(flags % SEND__COUNT);
         buf_reset(&b);
         codec_encode_outbound(&b, "f.example", one, 1);
-        tap_ok(codec_decode_outbound(b.data, b.len, rec_out, &why) &&
+        tap_ok(codec_decode_outbound(b.data, b.len, rec_out, why, sizeof(why)) &&
                        eq_out_entry(&rec_out->e[0], &e),
                "flags %d%d%d, send %s", flags & 1, (flags >> 1) & 1, (flags >> 2) & 1,
                cache_send_name(e.send));
     }
     buf_reset(&b);
     tap_ok(codec_encode_outbound(&b, "none.example", NULL, 0), "a record with no entries");
-    tap_ok(codec_decode_outbound(b.data, b.len, rec_out, &why) && rec_out->n == 0,
+    tap_ok(codec_decode_outbound(b.data, b.len, rec_out, why, sizeof(why)) && rec_out->n == 0,
            "decodes with n = 0");
     buf_free(&b);
 }
@@ -266,13 +266,13 @@ static void test_roundtrip_in(void)
     const cache_in_entry *list[3] = {&in_e[0], &in_e[1], &in_e[2]};
     cache_inbound r;
     buf b = BUF_INIT;
-    const char *why = NULL;
+    char why[ERRBUF_MAX] = "";
     bool ok;
 
     sample_in();
     tap_ok(codec_encode_inbound(&b, "example.net", list, 3), "encode inbound, three providers");
     tap_diag("inbound value: %zu octets", b.len);
-    ok = codec_decode_inbound(b.data, b.len, &r, &why);
+    ok = codec_decode_inbound(b.data, b.len, &r, why, sizeof(why));
     tap_ok(ok, "decode: %s", ok ? "ok" : why);
     tap_is_str(ok ? r.domain : NULL, "example.net", "domain");
     tap_is_int(ok ? r.n : 0, 3, "three entries");
@@ -289,11 +289,11 @@ static void test_roundtrip_meta(void)
 {
     cache_meta m = {1700000000, 1699999000, 1700000300, 7, 10000, 42, ""}, d;
     buf b = BUF_INIT;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
 
     snprintf(m.last_error, sizeof(m.last_error), "GET /api/domains: 429 Too Many Requests");
     tap_ok(codec_encode_meta(&b, &m), "encode meta");
-    tap_ok(codec_decode_meta(b.data, b.len, &d, &why), "decode meta");
+    tap_ok(codec_decode_meta(b.data, b.len, &d, why, sizeof(why)), "decode meta");
     tap_ok(d.last_attempt == m.last_attempt && d.last_success == m.last_success &&
                    d.next_attempt == m.next_attempt && d.failures == 7 && d.n_outbound == 10000 &&
                    d.n_inbound == 42 && !strcmp(d.last_error, m.last_error),
@@ -301,7 +301,7 @@ static void test_roundtrip_meta(void)
     memset(&m, 0, sizeof(m));
     buf_reset(&b);
     codec_encode_meta(&b, &m);
-    tap_ok(codec_decode_meta(b.data, b.len, &d, &why) && d.last_error[0] == '\0' &&
+    tap_ok(codec_decode_meta(b.data, b.len, &d, why, sizeof(why)) && d.last_error[0] == '\0' &&
                    d.last_success == 0,
            "an empty meta record");
     buf_free(&b);
@@ -344,12 +344,12 @@ static void test_encode_refuses(void)
 static void damage_out(const buf *good)
 {
     unsigned char *v = malloc(good->len);
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     int cut_ok = 0, flips = 0, flip_valid = 0, insane = 0;
 
     for (size_t len = 0; len < good->len; len++) {
         memcpy(v, good->data, len);
-        if (codec_decode_outbound(v, len, rec_out, &why))
+        if (codec_decode_outbound(v, len, rec_out, why, sizeof(why)))
             cut_ok++;
     }
     tap_is_int(cut_ok, 0, "every one of %zu cuts of a %zu-octet outbound value is corrupt",
@@ -359,7 +359,7 @@ static void damage_out(const buf *good)
             memcpy(v, good->data, good->len);
             v[i] ^= (unsigned char)x;
             flips++;
-            if (codec_decode_outbound(v, good->len, rec_out, &why)) {
+            if (codec_decode_outbound(v, good->len, rec_out, why, sizeof(why))) {
                 flip_valid++;
                 insane += !sane_out(rec_out);
             }
@@ -374,12 +374,12 @@ static void damage_in(const buf *good)
 {
     unsigned char *v = malloc(good->len);
     cache_inbound r;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     int cut_ok = 0, flips = 0, flip_valid = 0, insane = 0;
 
     for (size_t len = 0; len < good->len; len++) {
         memcpy(v, good->data, len);
-        if (codec_decode_inbound(v, len, &r, &why)) {
+        if (codec_decode_inbound(v, len, &r, why, sizeof(why))) {
             cut_ok++;
             cache_inbound_free(&r);
         }
@@ -390,7 +390,7 @@ static void damage_in(const buf *good)
             memcpy(v, good->data, good->len);
             v[i] ^= (unsigned char)x;
             flips++;
-            if (codec_decode_inbound(v, good->len, &r, &why)) {
+            if (codec_decode_inbound(v, good->len, &r, why, sizeof(why))) {
                 flip_valid++;
                 insane += !sane_in(&r, good->len);
                 cache_inbound_free(&r);
@@ -406,12 +406,12 @@ static void damage_meta(const buf *good)
 {
     unsigned char *v = malloc(good->len);
     cache_meta m;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     int cut_ok = 0, flips = 0, bad_text = 0;
 
     for (size_t len = 0; len < good->len; len++) {
         memcpy(v, good->data, len);
-        cut_ok += codec_decode_meta(v, len, &m, &why);
+        cut_ok += codec_decode_meta(v, len, &m, why, sizeof(why));
     }
     tap_is_int(cut_ok, 0, "every cut of a meta value is corrupt");
     for (size_t i = 0; i < good->len; i++) {
@@ -419,7 +419,7 @@ static void damage_meta(const buf *good)
             memcpy(v, good->data, good->len);
             v[i] ^= (unsigned char)x;
             flips++;
-            if (codec_decode_meta(v, good->len, &m, &why))
+            if (codec_decode_meta(v, good->len, &m, why, sizeof(why)))
                 bad_text += memchr(m.last_error, '\0', sizeof(m.last_error)) == NULL;
         }
     }
@@ -448,10 +448,10 @@ static void test_damage(void)
     codec_encode_inbound(&b, "example.net", ilist, 3);
     {
         cache_inbound r;
-        const char *why;
+        char why[ERRBUF_MAX] = "";
         int cut_ok = 0;
         for (size_t len = 0; len < b.len; len += 97)
-            if (codec_decode_inbound(b.data, len, &r, &why))
+            if (codec_decode_inbound(b.data, len, &r, why, sizeof(why)))
                 cut_ok++, cache_inbound_free(&r);
         tap_is_int(cut_ok, 0, "cuts of the 200-rule inbound value are corrupt");
     }
@@ -493,16 +493,16 @@ static void h_end(void)
 
 static bool h_out(void)
 {
-    const char *why;
+    char why[ERRBUF_MAX] = "";
 
-    return codec_decode_outbound(hb.data, hb.len, rec_out, &why);
+    return codec_decode_outbound(hb.data, hb.len, rec_out, why, sizeof(why));
 }
 
 static bool h_in(void)
 {
     cache_inbound r;
-    const char *why;
-    bool ok = codec_decode_inbound(hb.data, hb.len, &r, &why);
+    char why[ERRBUF_MAX] = "";
+    bool ok = codec_decode_inbound(hb.data, hb.len, &r, why, sizeof(why));
 
     if (ok)
         cache_inbound_free(&r);
@@ -542,7 +542,7 @@ static void test_handmade(void)
     tap_ok(!h_out(), "a newer version refused");
     h_start('S', 'O', CODEC_VERSION);
     tap_ok(!h_out(), "a header without terminator");
-    tap_ok(!codec_decode_outbound("SO", 2, rec_out, &(const char *){NULL}), "a short header");
+    tap_ok(!codec_decode_outbound("SO", 2, rec_out, NULL, 0), "a short header");
 
     h_entry(0, 0);
     buf_append(&hb,
@@ -628,7 +628,7 @@ static void test_handmade(void)
     {
         static char huge[CACHE_OUT_MAX + 10];
         memcpy(huge, hb.data, hb.len);
-        tap_ok(!codec_decode_outbound(huge, sizeof(huge), rec_out, &(const char *){NULL}),
+        tap_ok(!codec_decode_outbound(huge, sizeof(huge), rec_out, NULL, 0),
                "a value larger than any outbound record");
     }
 
@@ -683,18 +683,21 @@ static void test_handmade(void)
     /* meta specifics */
     {
         cache_meta m;
-        const char *why;
+        char why[ERRBUF_MAX] = "";
         h_start('S', 'M', CODEC_VERSION);
         h_field(43, "\1\0", 2);
         h_end();
-        tap_ok(!codec_decode_meta(hb.data, hb.len, &m, &why), "a meta counter of the wrong size");
+        tap_ok(!codec_decode_meta(hb.data, hb.len, &m, why, sizeof(why)),
+               "a meta counter of the wrong size");
         h_start('S', 'M', CODEC_VERSION);
         h_field(46, "oops", 4);
         h_end();
-        tap_ok(!codec_decode_meta(hb.data, hb.len, &m, &why), "a meta error without NUL");
+        tap_ok(!codec_decode_meta(hb.data, hb.len, &m, why, sizeof(why)),
+               "a meta error without NUL");
         h_start('S', 'O', CODEC_VERSION);
         h_end();
-        tap_ok(!codec_decode_meta(hb.data, hb.len, &m, &why), "an outbound value is not meta");
+        tap_ok(!codec_decode_meta(hb.data, hb.len, &m, why, sizeof(why)),
+               "an outbound value is not meta");
     }
     buf_free(&hb);
 }

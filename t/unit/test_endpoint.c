@@ -24,46 +24,46 @@
 
 static char tmpdir[] = "/tmp/sgtest-endpoint.XXXXXX";
 
-static bool parse(const char *spec, endpoint *ep, const char **why)
+static bool parse(const char *spec, endpoint *ep, char why[ERRBUF_MAX])
 {
-    *why = NULL;
-    return endpoint_parse(spec, ep, why);
+    why[0] = '\0';
+    return endpoint_parse(spec, ep, why, ERRBUF_MAX);
 }
 
 static void test_parse_good(void)
 {
     endpoint ep;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
 
-    tap_ok(parse("unix:/run/sendgate/milter.sock", &ep, &why) && ep.kind == EP_UNIX &&
+    tap_ok(parse("unix:/run/sendgate/milter.sock", &ep, why) && ep.kind == EP_UNIX &&
                    !strcmp(ep.path, "/run/sendgate/milter.sock"),
            "unix:/path");
-    tap_ok(parse("local:/var/spool/postfix/sendgate/m", &ep, &why) && ep.kind == EP_UNIX &&
+    tap_ok(parse("local:/var/spool/postfix/sendgate/m", &ep, why) && ep.kind == EP_UNIX &&
                    !strcmp(ep.path, "/var/spool/postfix/sendgate/m"),
            "local:/path (libmilter's spelling)");
-    tap_ok(parse("inet:127.0.0.1:8891", &ep, &why) && ep.kind == EP_INET &&
+    tap_ok(parse("inet:127.0.0.1:8891", &ep, why) && ep.kind == EP_INET &&
                    !strcmp(ep.host, "127.0.0.1") && ep.port == 8891,
            "inet:host:port");
-    tap_ok(parse("inet:localhost:10031", &ep, &why) && !strcmp(ep.host, "localhost") &&
+    tap_ok(parse("inet:localhost:10031", &ep, why) && !strcmp(ep.host, "localhost") &&
                    ep.port == 10031,
            "inet:name:port");
-    tap_ok(parse("inet:8891@127.0.0.1", &ep, &why) && ep.kind == EP_INET &&
+    tap_ok(parse("inet:8891@127.0.0.1", &ep, why) && ep.kind == EP_INET &&
                    !strcmp(ep.host, "127.0.0.1") && ep.port == 8891,
            "inet:port@host (libmilter style)");
-    tap_ok(parse("inet:*:25", &ep, &why) && ep.host[0] == '\0' && ep.port == 25,
+    tap_ok(parse("inet:*:25", &ep, why) && ep.host[0] == '\0' && ep.port == 25,
            "inet:*:port means any address");
-    tap_ok(parse("inet:65535@*", &ep, &why) && ep.host[0] == '\0' && ep.port == 65535,
+    tap_ok(parse("inet:65535@*", &ep, why) && ep.host[0] == '\0' && ep.port == 65535,
            "inet:port@* and the highest port");
-    tap_ok(parse("inet6:[::1]:8891", &ep, &why) && ep.kind == EP_INET6 && !strcmp(ep.host, "::1") &&
+    tap_ok(parse("inet6:[::1]:8891", &ep, why) && ep.kind == EP_INET6 && !strcmp(ep.host, "::1") &&
                    ep.port == 8891,
            "inet6:[addr]:port");
-    tap_ok(parse("inet6:8891@::1", &ep, &why) && ep.kind == EP_INET6 && !strcmp(ep.host, "::1") &&
+    tap_ok(parse("inet6:8891@::1", &ep, why) && ep.kind == EP_INET6 && !strcmp(ep.host, "::1") &&
                    ep.port == 8891,
            "inet6:port@addr");
-    tap_ok(parse("inet6:[2001:db8::25]:1", &ep, &why) && !strcmp(ep.host, "2001:db8::25") &&
+    tap_ok(parse("inet6:[2001:db8::25]:1", &ep, why) && !strcmp(ep.host, "2001:db8::25") &&
                    ep.port == 1,
            "inet6 with a long address and port 1");
-    tap_ok(parse("inet6:[*]:8891", &ep, &why) && ep.host[0] == '\0', "inet6:[*]:port is any");
+    tap_ok(parse("inet6:[*]:8891", &ep, why) && ep.host[0] == '\0', "inet6:[*]:port is any");
 }
 
 static void test_parse_bad(void)
@@ -89,54 +89,54 @@ static void test_parse_bad(void)
             {"inet6:[::1]:99999", "port"},
     };
     endpoint ep;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     char longpath[200];
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        bool ok = parse(bad[i][0], &ep, &why);
-        tap_ok(!ok && why && strstr(why, bad[i][1]), "'%s' refused: %s", bad[i][0],
-               why ? why : "(accepted)");
+        bool ok = parse(bad[i][0], &ep, why);
+        tap_ok(!ok && strstr(why, bad[i][1]), "'%s' refused: %s", bad[i][0],
+               *why ? why : "(accepted)");
     }
     memset(longpath, 'a', sizeof(longpath));
     memcpy(longpath, "unix:/", 6);
     longpath[5 + 108] = '\0'; /* a 108-octet path */
-    tap_ok(!parse(longpath, &ep, &why) && strstr(why, "107"), "unix path too long: %s", why);
+    tap_ok(!parse(longpath, &ep, why) && strstr(why, "107"), "unix path too long: %s", why);
     longpath[5 + 107] = '\0';
-    tap_ok(parse(longpath, &ep, &why), "a 107-octet path fits sun_path");
-    tap_ok(!endpoint_parse("inet:1", &ep, NULL), "a NULL why is allowed");
+    tap_ok(parse(longpath, &ep, why), "a 107-octet path fits sun_path");
+    tap_ok(!endpoint_parse("inet:1", &ep, NULL, 0), "a NULL err is allowed");
 }
 
 static void test_format(void)
 {
     endpoint ep;
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     char out[400];
 
-    parse("inet:8891@127.0.0.1", &ep, &why);
+    parse("inet:8891@127.0.0.1", &ep, why);
     endpoint_format(&ep, out, sizeof(out));
     tap_is_str(out, "inet:127.0.0.1:8891", "format: canonical inet");
-    parse("inet:*:25", &ep, &why);
+    parse("inet:*:25", &ep, why);
     endpoint_format(&ep, out, sizeof(out));
     tap_is_str(out, "inet:*:25", "format: any address");
-    parse("inet6:8891@::1", &ep, &why);
+    parse("inet6:8891@::1", &ep, why);
     endpoint_format(&ep, out, sizeof(out));
     tap_is_str(out, "inet6:[::1]:8891", "format: inet6");
-    parse("local:/run/m.sock", &ep, &why);
+    parse("local:/run/m.sock", &ep, why);
     endpoint_format(&ep, out, sizeof(out));
     tap_is_str(out, "unix:/run/m.sock", "format: local: becomes unix:");
 
     tap_ok(endpoint_milter_spec(&ep, out, sizeof(out)), "milter spec of a unix socket");
     tap_is_str(out, "unix:/run/m.sock", "libmilter: unix:/path");
-    parse("inet:127.0.0.1:8891", &ep, &why);
+    parse("inet:127.0.0.1:8891", &ep, why);
     endpoint_milter_spec(&ep, out, sizeof(out));
     tap_is_str(out, "inet:8891@127.0.0.1", "libmilter: inet:port@host");
-    parse("inet:*:8891", &ep, &why);
+    parse("inet:*:8891", &ep, why);
     endpoint_milter_spec(&ep, out, sizeof(out));
     tap_is_str(out, "inet:8891@0.0.0.0", "libmilter: any address spelled out");
-    parse("inet6:[::1]:8891", &ep, &why);
+    parse("inet6:[::1]:8891", &ep, why);
     endpoint_milter_spec(&ep, out, sizeof(out));
     tap_is_str(out, "inet6:8891@::1", "libmilter: inet6:port@addr");
-    parse("inet6:[*]:8891", &ep, &why);
+    parse("inet6:[*]:8891", &ep, why);
     endpoint_milter_spec(&ep, out, sizeof(out));
     tap_is_str(out, "inet6:8891@::", "libmilter: any IPv6 address");
     tap_ok(!endpoint_milter_spec(&ep, out, 5), "milter spec that does not fit is refused");
@@ -147,10 +147,10 @@ static endpoint unix_ep(const char *name)
 {
     endpoint ep;
     char spec[200];
-    const char *why;
+    char why[ERRBUF_MAX] = "";
 
     snprintf(spec, sizeof(spec), "unix:%s/%s", tmpdir, name);
-    parse(spec, &ep, &why);
+    parse(spec, &ep, why);
     return ep;
 }
 
@@ -309,11 +309,11 @@ static void test_inet(void)
 {
     endpoint ep;
     char spec[100], err[256];
-    const char *why;
+    char why[ERRBUF_MAX] = "";
     int fd, fd2, port = free_port(AF_INET);
 
     snprintf(spec, sizeof(spec), "inet:127.0.0.1:%d", port);
-    tap_ok(parse(spec, &ep, &why), "parse %s", spec);
+    tap_ok(parse(spec, &ep, why), "parse %s", spec);
     fd = endpoint_listen(&ep, 16, 0, NULL, err, sizeof(err));
     tap_ok(fd >= 0, "listen on %s: %s", spec, fd < 0 ? err : "ok");
     tap_ok(endpoint_set_nodelay(fd), "TCP_NODELAY on the listener");
@@ -328,14 +328,14 @@ static void test_inet(void)
 
     port = free_port(AF_INET6);
     snprintf(spec, sizeof(spec), "inet6:%d@::1", port);
-    tap_ok(parse(spec, &ep, &why), "parse %s", spec);
+    tap_ok(parse(spec, &ep, why), "parse %s", spec);
     fd = endpoint_listen(&ep, 16, 0, NULL, err, sizeof(err));
     tap_ok(fd >= 0, "listen on %s: %s", spec, fd < 0 ? err : "ok");
     tap_ok(fd >= 0 && roundtrip(fd, &ep), "connect over IPv6 loopback");
     if (fd >= 0)
         close(fd);
 
-    tap_ok(parse("inet:no-such-host.invalid:25", &ep, &why), "parse an unresolvable name");
+    tap_ok(parse("inet:no-such-host.invalid:25", &ep, why), "parse an unresolvable name");
     fd = endpoint_connect(&ep, 1000, err, sizeof(err));
     tap_ok(fd < 0 && strstr(err, "resolve"), "unresolvable name: %s", err);
 }

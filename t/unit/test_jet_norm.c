@@ -44,7 +44,7 @@ static void test_table(void)
 
 static void test_rows(void)
 {
-    const char *why = "";
+    char why[ERRBUF_MAX] = "";
     jet_out_row r;
     cJSON *j;
 
@@ -52,7 +52,7 @@ static void test_rows(void)
           "\"status\":\"active\",\"dns\":{\"spf\":{\"verified\":true},\"dmarc\":{\"verified\":true}"
           ","
           "\"tracking\":{\"verified\":false}}}");
-    tap_ok(jet_out_row_parse(j, &r, &why), "nested dns row");
+    tap_ok(jet_out_row_parse(j, &r, why, sizeof(why)), "nested dns row");
     tap_is_str(r.domain, "shop.example", "domain normalised");
     tap_is_str(r.uuid, "b814c25d-b18c-4044-ae31-49e22ce908b5", "uuid lowercased");
     tap_ok(r.dmarc == 1 && r.tracking == 0, "dns.dmarc.verified and dns.tracking.verified");
@@ -60,22 +60,23 @@ static void test_rows(void)
     j = J("{\"uuid\":\"b814c25d-b18c-4044-ae31-49e22ce908b5\",\"domain\":\"a.example\",\"status\":"
           "1,"
           "\"dmarc_verified\":1}");
-    tap_ok(jet_out_row_parse(j, &r, &why) && strcmp(r.status, "1") == 0 && r.dmarc == 1,
+    tap_ok(jet_out_row_parse(j, &r, why, sizeof(why)) && strcmp(r.status, "1") == 0 && r.dmarc == 1,
            "numeric status, flat snake_case dmarc_verified as 0/1");
     cJSON_Delete(j);
     j = J("{\"id\":\"not-a-uuid/../x\",\"domain\":\"a.example\",\"status\":\"active\","
           "\"dmarcVerified\":\"true\"}");
-    tap_ok(jet_out_row_parse(j, &r, &why) && r.uuid[0] == '\0' && r.dmarc == 1,
+    tap_ok(jet_out_row_parse(j, &r, why, sizeof(why)) && r.uuid[0] == '\0' && r.dmarc == 1,
            "camelCase dmarcVerified; a uuid unfit for a path is dropped");
     cJSON_Delete(j);
     j = J("{\"domain\":\"a.example\",\"status\":\"active\"}");
-    tap_ok(jet_out_row_parse(j, &r, &why) && r.dmarc == -1, "no dns information: unknown");
+    tap_ok(jet_out_row_parse(j, &r, why, sizeof(why)) && r.dmarc == -1,
+           "no dns information: unknown");
     cJSON_Delete(j);
     j = J("{\"status\":\"active\"}");
-    tap_ok(!jet_out_row_parse(j, &r, &why), "no domain: refused (%s)", why);
+    tap_ok(!jet_out_row_parse(j, &r, why, sizeof(why)), "no domain: refused (%s)", why);
     cJSON_Delete(j);
     j = J("{\"domain\":\"bad domain!\"}");
-    tap_ok(!jet_out_row_parse(j, &r, &why), "an invalid domain: refused (%s)", why);
+    tap_ok(!jet_out_row_parse(j, &r, why, sizeof(why)), "an invalid domain: refused (%s)", why);
     cJSON_Delete(j);
 }
 
@@ -100,16 +101,16 @@ static void test_envelopes(void)
 }
 
 /* settings - parse a row and apply a settings answer to a fresh item */
-static cache_out_item *settings(items *it, const char *row, const char *ans, bool *ok,
-                                const char **why)
+static cache_out_item *settings(items *it, const char *row, const char *ans, bool *ok, char *why,
+                                size_t whylen)
 {
     cJSON *r = J(row), *a = J(ans);
     jet_out_row jr;
     cache_out_item *o = NULL;
 
     *ok = false;
-    if (jet_out_row_parse(r, &jr, why) && (o = jet_out_item(it, &jr, 100)))
-        *ok = jet_out_settings(it, &o->e, &jr, a, why);
+    if (jet_out_row_parse(r, &jr, why, whylen) && (o = jet_out_item(it, &jr, 100)))
+        *ok = jet_out_settings(it, &o->e, &jr, a, why, whylen);
     cJSON_Delete(r);
     cJSON_Delete(a);
     return o;
@@ -121,7 +122,7 @@ static void test_settings(void)
             "{\"uuid\":\"b814c25d-b18c-4044-ae31-49e22ce908b5\",\"domain\":\"shop.example\","
             "\"status\":\"active\",\"dns\":{\"dmarc\":{\"verified\":true},"
             "\"tracking\":{\"verified\":true}}}";
-    const char *why = "";
+    char why[ERRBUF_MAX] = "";
     cache_out_item *o;
     items it;
     bool ok;
@@ -136,7 +137,7 @@ static void test_settings(void)
             "address\",\"status\":1},"
             "\"c@shop.example\"],\"openTracking\":true,\"clickTracking\":false,"
             "\"tracking_domain\":\"Links.Shop.Example\"}}",
-            &ok, &why);
+            &ok, why, sizeof(why));
     tap_ok(ok, "settings envelope with camelCase fields");
     tap_ok(o->e.send == SEND_ALLOWED && strcmp(o->e.raw_status, "active") == 0,
            "send status from the list");
@@ -152,27 +153,28 @@ static void test_settings(void)
                  "{\"success\":true,\"result\":{\"open_tracking\":1,\"click_tracking\":\"true\","
                  "\"bcc_emails\":[{\"email\":\"a@shop.example\",\"status\":\"1\"}],"
                  "\"trackingDomain\":\"t.shop.example\"}}",
-                 &ok, &why);
+                 &ok, why, sizeof(why));
     tap_ok(ok && o->e.open_tracking && o->e.click_tracking && o->e.n_bcc == 1 &&
                    o->e.bcc[0].verified && strcmp(o->e.tracking_host, "t.shop.example") == 0,
            "result envelope, snake_case, 0/1 and string booleans, trackingDomain");
     o = settings(&it, row, "{\"openTracking\":true,\"bccEmails\":null,\"tracking_domain\":null}",
-                 &ok, &why);
+                 &ok, why, sizeof(why));
     tap_ok(ok && o->e.open_tracking && o->e.n_bcc == 0 && *o->e.tracking_host == '\0',
            "top-level fields, null BCC and tracking domain");
     o = settings(&it,
                  "{\"uuid\":\"b814c25d-b18c-4044-ae31-49e22ce908b5\",\"domain\":\"shop.example\","
                  "\"status\":\"active\",\"dns\":{\"dmarc\":{\"verified\":true},\"tracking\":{"
                  "\"verified\":false}}}",
-                 "{\"settings\":{\"tracking_domain\":\"links.shop.example\"}}", &ok, &why);
+                 "{\"settings\":{\"tracking_domain\":\"links.shop.example\"}}", &ok, why,
+                 sizeof(why));
     tap_ok(ok && *o->e.tracking_host == '\0', "tracking DNS not verified: no tracking host");
     settings(&it, row, "{\"settings\":{\"domain\":\"other.example\",\"openTracking\":true}}", &ok,
-             &why);
+             why, sizeof(why));
     tap_ok(!ok, "an answer about another domain is refused (%s)", why);
     settings(&it, row, "{\"success\":false,\"error\":\"Domain not found or access denied\"}", &ok,
-             &why);
+             why, sizeof(why));
     tap_ok(!ok, "success false is refused (%s)", why);
-    settings(&it, row, "[1,2]", &ok, &why);
+    settings(&it, row, "[1,2]", &ok, why, sizeof(why));
     tap_ok(!ok, "not an object: refused (%s)", why);
     tap_ok(!items_failed(&it), "no allocation failed");
     items_free(&it);
@@ -202,15 +204,16 @@ static void test_smtp(void)
 
 /* inbound - row + settings (+ rules) into an item */
 static cache_in_item *inbound(items *it, const char *row, const char *set, const char *rules,
-                              bool *ok, const char **why)
+                              bool *ok, char *why, size_t whylen)
 {
     cJSON *r = J(row), *s = J(set), *ru = rules ? J(rules) : NULL;
     cache_in_item *in = NULL;
     jet_in_row jr;
 
     *ok = false;
-    if (jet_in_row_parse(r, &jr, why) && (in = jet_in_item(it, &jr, 7)))
-        *ok = jet_in_settings(it, &in->e, s, why) && (!ru || jet_in_rules(it, &in->e, ru, why));
+    if (jet_in_row_parse(r, &jr, why, whylen) && (in = jet_in_item(it, &jr, 7)))
+        *ok = jet_in_settings(it, &in->e, s, why, whylen) &&
+              (!ru || jet_in_rules(it, &in->e, ru, why, whylen));
     cJSON_Delete(r);
     cJSON_Delete(s);
     cJSON_Delete(ru);
@@ -219,7 +222,7 @@ static cache_in_item *inbound(items *it, const char *row, const char *set, const
 
 static void test_inbound(void)
 {
-    const char *why = "";
+    char why[ERRBUF_MAX] = "";
     cache_in_item *in;
     jet_in_row r;
     items it;
@@ -228,12 +231,14 @@ static void test_inbound(void)
 
     j = J("{\"uuid\":\"550e8400-e29b-41d4-a716-446655440000\",\"domain\":\"in.example\","
           "\"delivery_type\":\"smtp\",\"status\":1}");
-    tap_ok(jet_in_row_parse(j, &r, &why) && r.active == 1 && r.delivery == DELIVERY_SMTP,
+    tap_ok(jet_in_row_parse(j, &r, why, sizeof(why)) && r.active == 1 &&
+                   r.delivery == DELIVERY_SMTP,
            "list row with numeric status 1");
     cJSON_Delete(j);
     j = J("{\"uuid\":\"550e8400-e29b-41d4-a716-446655440000\",\"domain\":\"in.example\","
           "\"delivery_type\":\"forward\",\"status\":\"disabled\"}");
-    tap_ok(jet_in_row_parse(j, &r, &why) && r.active == 0 && r.delivery == DELIVERY_FORWARD,
+    tap_ok(jet_in_row_parse(j, &r, why, sizeof(why)) && r.active == 0 &&
+                   r.delivery == DELIVERY_FORWARD,
            "list row with status \"disabled\"");
     cJSON_Delete(j);
 
@@ -245,7 +250,7 @@ static void test_inbound(void)
                  "\"status\":\"active\",\"delivery_type\":\"smtp\",\"smtp_servers\":["
                  "\"mx1.in.example:25\",{\"url\":\"mx2.in.example:2525\",\"priority\":5,"
                  "\"tls_enabled\":true},\"bad host:x\"],\"webhook_secret\":\"whsec_x\"}}",
-                 NULL, &ok, &why);
+                 NULL, &ok, why, sizeof(why));
     tap_ok(ok && in->e.active && in->e.delivery == DELIVERY_SMTP, "newer result shape");
     tap_is_int(in->e.n_smtp, 2, "two usable servers (the bad one dropped)");
     tap_ok(in->e.n_smtp == 2 && in->e.smtp[0].priority == 1 && in->e.smtp[0].port == 25 &&
@@ -259,7 +264,7 @@ static void test_inbound(void)
                  "\"delivery_type\":\"smtp\",\"status\":\"active\"}",
                  "{\"success\":true,\"results\":[{\"nexthop\":\"mail.internal-server.com:587\","
                  "\"status\":\"disabled\",\"digestSettings\":[]}]}",
-                 NULL, &ok, &why);
+                 NULL, &ok, why, sizeof(why));
     tap_ok(ok && !in->e.active && in->e.n_smtp == 1 && in->e.smtp[0].port == 587,
            "older results[0] shape with nexthop; its status wins over the list's");
 
@@ -270,7 +275,7 @@ static void test_inbound(void)
             "{\"result\":{\"delivery_type\":\"webhook\",\"webhook_url\":\"https://h.example/x\","
             "\"webhook_method\":\"put\",\"webhook_timeout\":10000,\"webhook_retry_count\":5,"
             "\"webhook_auth_header\":\"Bearer S\",\"webhook_headers\":{\"X\":\"y\"}}}",
-            NULL, &ok, &why);
+            NULL, &ok, why, sizeof(why));
     tap_ok(ok && strcmp(in->e.webhook_url, "https://h.example/x") == 0 &&
                    strcmp(in->e.webhook_method, "PUT") == 0 && in->e.webhook_timeout_ms == 10000 &&
                    in->e.webhook_retry_count == 5,
@@ -278,7 +283,8 @@ static void test_inbound(void)
     in = inbound(&it,
                  "{\"uuid\":\"650e8400-e29b-41d4-a716-446655440000\",\"domain\":\"hook2.example\","
                  "\"delivery_type\":\"webhook\",\"status\":1}",
-                 "{\"result\":{\"webhookUrl\":\"https://h.example/y\"}}", NULL, &ok, &why);
+                 "{\"result\":{\"webhookUrl\":\"https://h.example/y\"}}", NULL, &ok, why,
+                 sizeof(why));
     tap_ok(ok && strcmp(in->e.webhook_method, "POST") == 0 && in->e.webhook_timeout_ms == 30000 &&
                    in->e.webhook_retry_count == 3,
            "camelCase URL; documented defaults POST, 30000 ms, 3 retries");
@@ -293,7 +299,7 @@ static void test_inbound(void)
                  "\"verified\":1},{\"localpart\":\"*\",\"destination\":\"all@x.example\","
                  "\"active\":0,\"verified\":1},{\"localpart\":\"bad\",\"destination\":\"nope\","
                  "\"active\":1,\"verified\":1}]}",
-                 &ok, &why);
+                 &ok, why, sizeof(why));
     tap_ok(ok && in->e.fwd_mx_verified && in->e.fwd_dkim_verified && in->e.fwd_spf_verified &&
                    !in->e.fwd_dmarc_verified,
            "forward_*_verified as 0/1 and booleans");
@@ -306,17 +312,17 @@ static void test_inbound(void)
     inbound(&it,
             "{\"uuid\":\"550e8400-e29b-41d4-a716-446655440000\",\"domain\":\"x.example\","
             "\"status\":1}",
-            "{\"result\":{\"status\":\"active\"}}", NULL, &ok, &why);
+            "{\"result\":{\"status\":\"active\"}}", NULL, &ok, why, sizeof(why));
     tap_ok(!ok, "no delivery type anywhere: refused (%s)", why);
     inbound(&it,
             "{\"uuid\":\"550e8400-e29b-41d4-a716-446655440000\",\"domain\":\"x.example\","
             "\"delivery_type\":\"smtp\"}",
-            "{\"success\":true,\"results\":[]}", NULL, &ok, &why);
+            "{\"success\":true,\"results\":[]}", NULL, &ok, why, sizeof(why));
     tap_ok(!ok, "empty results: refused (%s)", why);
     inbound(&it,
             "{\"uuid\":\"550e8400-e29b-41d4-a716-446655440000\",\"domain\":\"x.example\","
             "\"delivery_type\":\"smtp\"}",
-            "{\"result\":{\"delivery_type\":\"carrier-pigeon\"}}", NULL, &ok, &why);
+            "{\"result\":{\"delivery_type\":\"carrier-pigeon\"}}", NULL, &ok, why, sizeof(why));
     tap_ok(!ok, "unknown delivery type: refused (%s)", why);
     tap_ok(!items_failed(&it), "no allocation failed");
     items_free(&it);

@@ -20,7 +20,7 @@
 static cache_out_item *domain(items *it, const char *status, bool custom, const char *link)
 {
     char text[4096], recs[2048];
-    const char *why = "";
+    char why[ERRBUF_MAX] = "";
     cache_out_item *o;
     cJSON *j;
 
@@ -35,7 +35,7 @@ static cache_out_item *domain(items *it, const char *status, bool custom, const 
              "\"can_update\":true,\"can_destroy\":true}}",
              status, recs, custom ? "true" : "false");
     j = cJSON_Parse(text);
-    o = mt_domain_item(it, j, 42, &why);
+    o = mt_domain_item(it, j, 42, why, sizeof(why));
     if (o == NULL)
         tap_diag("mt_domain_item: %s", why);
     cJSON_Delete(j);
@@ -91,19 +91,20 @@ static void test_domain(void)
 
 static void test_odd_domains(void)
 {
-    const char *why = "";
+    char why[ERRBUF_MAX] = "";
     char host[DOMAIN_MAX];
     items it;
     cJSON *j;
 
     items_init(&it, PROV_MAILTRAP);
     j = cJSON_Parse("{\"id\":\"7\",\"domain_name\":\"a.example\"}");
-    cache_out_item *o = mt_domain_item(&it, j, 1, &why);
+    cache_out_item *o = mt_domain_item(&it, j, 1, why, sizeof(why));
     tap_ok(o && o->e.send == SEND_BLOCKED && strcmp(o->e.ref, "7") == 0 && *o->e.reason,
            "no compliance_status: blocked; an id as a string");
     cJSON_Delete(j);
     j = cJSON_Parse("{\"id\":8}");
-    tap_ok(mt_domain_item(&it, j, 1, &why) == NULL, "no domain_name: refused (%s)", why);
+    tap_ok(mt_domain_item(&it, j, 1, why, sizeof(why)) == NULL, "no domain_name: refused (%s)",
+           why);
     cJSON_Delete(j);
     j = cJSON_Parse("{\"domain_name\":\"a.example\",\"custom_domain_tracking_enabled\":true,"
                     "\"dns_records\":[{\"key\":\"link_verification\",\"domain\":\"evil.example\","
