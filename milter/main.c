@@ -88,7 +88,7 @@ static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
     }
     mc->cfg = cfg;
     mc->refcnt = 1;
-    if (!netlist_parse(&mc->internal, &cfg->milter.internal_networks, err, errlen)) {
+    if (!netlist_parse(&mc->internal, &cfg->milter.internal_networks, 0, err, errlen)) {
         milter_config_put(mc);
         return NULL;
     }

@@ -42,7 +42,7 @@
 #include "lib/log.h"
 #include "policyd/daemon.h"
 #include "policyd/decide.h"
-#include "policyd/netlist.h"
+#include "lib/netlist.h"
 #include "policyd/refresh.h"
 #include "policyd/server.h"
 #include "providers/http.h"
@@ -280,7 +280,7 @@ static bool policyd_nets(const conf *c, netlist *nl)
 {
     char err[256];
 
-    if (netlist_parse(nl, &c->policyd.internal_networks, err, sizeof(err)))
+    if (netlist_parse(nl, &c->policyd.internal_networks, 0, err, sizeof(err)))
         return true;
     log_err("policyd.internal_networks: %s", err);
     return false;

@@ -2,7 +2,7 @@
 # the refresher's home; policyd/refresh.c is added by providers/module.mk).
 # The protocol modules are pure and live in the core library so the unit
 # tests link them; the daemon's shell (event loop, lifecycle) is the program.
-CORE_SRCS += policyd/policy.c policyd/netstring.c policyd/smap.c policyd/netlist.c \
+CORE_SRCS += policyd/policy.c policyd/netstring.c policyd/smap.c \
              policyd/inbound.c policyd/decide.c
 PROGS += sendgate-policyd
 sendgate-policyd_SRCS := policyd/main.c policyd/server.c policyd/daemon.c
