@@ -39,7 +39,7 @@
 #include "milter/milter.h"
 #include "milter/testmode.h"
 #include "milter/tracking.h"
-#include "policyd/daemon.h"
+#include "lib/daemon.h"
 
 #define MILTER_DEFAULT_CONF SG_CONFDIR "/sendgate.conf"
 

@@ -40,7 +40,7 @@
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
-#include "policyd/daemon.h"
+#include "lib/daemon.h"
 #include "policyd/decide.h"
 #include "lib/netlist.h"
 #include "policyd/refresh.h"

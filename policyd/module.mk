@@ -5,7 +5,7 @@
 CORE_SRCS += policyd/policy.c policyd/netstring.c policyd/smap.c \
              policyd/inbound.c policyd/decide.c
 PROGS += sendgate-policyd
-sendgate-policyd_SRCS := policyd/main.c policyd/server.c policyd/daemon.c
+sendgate-policyd_SRCS := policyd/main.c policyd/server.c
 sendgate-policyd_PKGS :=
 sendgate-policyd_LIBS := -lm
 UNIT_TESTS += t/unit/test_policy.c t/unit/test_netstring.c t/unit/test_smap.c \
