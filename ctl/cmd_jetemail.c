@@ -23,7 +23,7 @@
 
 #include "ctl/ctl.h"
 #include "lib/addr.h"
-#include "policyd/refresh.h"
+#include "providers/refresh.h"
 #include "providers/jetemail.h"
 #include "providers/pjson.h"
 

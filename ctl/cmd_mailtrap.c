@@ -18,7 +18,7 @@
 
 #include "ctl/ctl.h"
 #include "lib/addr.h"
-#include "policyd/refresh.h"
+#include "providers/refresh.h"
 #include "providers/mailtrap.h"
 #include "providers/pjson.h"
 

@@ -43,7 +43,7 @@
 #include "lib/daemon.h"
 #include "policyd/decide.h"
 #include "lib/netlist.h"
-#include "policyd/refresh.h"
+#include "providers/refresh.h"
 #include "policyd/server.h"
 #include "providers/http.h"
 
@@ -74,7 +74,7 @@ static int policyd_log_level(const conf *c)
     return levels[c->general.log_level];
 }
 
-/* the refresher adapters (policyd/refresh.h), defined with --once below */
+/* the refresher adapters (providers/refresh.h), defined with --once below */
 static void policyd_refresher_trigger(policyd *p);
 static void policyd_refresher_reload(policyd *p, conf *n);
 

@@ -1,5 +1,5 @@
-# policyd/: sendgate-policyd, the Postfix policy and socketmap server (and
-# the refresher's home; policyd/refresh.c is added by providers/module.mk).
+# policyd/: sendgate-policyd, the Postfix policy and socketmap server (it
+# runs the refresher, providers/refresh.c).
 # The protocol modules are pure and live in the core library so the unit
 # tests link them; the daemon's shell (event loop, lifecycle) is the program.
 CORE_SRCS += policyd/policy.c policyd/netstring.c policyd/smap.c \
