@@ -16,7 +16,7 @@
 #include "lib/rfile.h"
 #include "lib/token.h"
 #include "providers/static.h"
-#include "trackd/tlsfile.h"
+#include "lib/tlsfile.h"
 
 #define FILES_ERR_MAX (PATH_MAX * 2 + 512)
 

@@ -33,7 +33,7 @@
 #include "lib/log.h"
 #include "trackd/evlog.h"
 #include "trackd/httpd.h"
-#include "trackd/tlsfile.h"
+#include "lib/tlsfile.h"
 #include "trackd/trackreq.h"
 #include "trackd/trackstats.h"
 

@@ -18,7 +18,7 @@
 #include "trackd/clientip.h"
 #include "trackd/htmlpage.h"
 #include "trackd/oneclick.h"
-#include "trackd/redirect.h"
+#include "lib/redirect.h"
 #include "trackd/revoke.h"
 
 /* a transparent 1x1 GIF89a: header, screen, 2-colour table, transparency, image, trailer */

@@ -12,7 +12,7 @@
 #include "trackd/evlog.h"
 #include "trackd/htmlpage.h"
 #include "trackd/oneclick.h"
-#include "trackd/redirect.h"
+#include "lib/redirect.h"
 
 static netlist list_of(char **words, size_t n)
 {
