@@ -13,10 +13,4 @@ test_trackd_parts_SRCS := trackd/clientip.c trackd/botlabel.c trackd/oneclick.c 
 test_trackd_req_SRCS := trackd/trackreq.c trackd/clientip.c trackd/botlabel.c trackd/oneclick.c \
         trackd/htmlpage.c trackd/evlog.c trackd/tmetrics.c
 test_connguard_SRCS := trackd/connguard.c trackd/tmetrics.c
-# test tools (built into $(BUILD)/<variant>/t/tools, never installed)
-TEST_PROGS += selfsigned
-selfsigned_SRCS := trackd/tools/selfsigned.c
-TEST_PROGS += static_httpd
-static_httpd_SRCS := trackd/tools/static_httpd.c
-static_httpd_PKGS := libmicrohttpd
 BENCHES += bench/trackd
