@@ -2,7 +2,7 @@
  * check_files.c - sendgatectl check-config: the daemons' own loaders on the files they need
  *
  * See check_files.h. The loaders are called, never imitated: a rule added
- * to lib/token.c or trackd/tlsfile.c reaches check-config without a change
+ * to lib/token.c or lib/tlsfile.c reaches check-config without a change
  * here.
  */
 #include <limits.h>

@@ -2,7 +2,7 @@
  * trackreq.c - sendgate-trackd's endpoints: click, open, unsubscribe, metrics, health
  *
  * Sits between the HTTP layer (httpd.c) and the pure pieces: tokens
- * (lib/token), the destination check (redirect.c), bot labels (botlabel.c),
+ * (lib/token), the destination check (lib/redirect.c), bot labels (botlabel.c),
  * the one-click body (oneclick.c), pages (htmlpage.c), revocations
  * (revoke.c), the suppression table (cache/suppress) and the event writer
  * (evlog.c). See trackreq.h for the behaviour of each endpoint.
