@@ -15,7 +15,8 @@
 # <prog>_SRCS and <prog>_PKGS, adds unit tests to UNIT_TESTS (with <test>_SRCS for program sources a test
 # needs beyond the core), test-only helper
 # programs to TEST_PROGS (built into $(BUILD)/<variant>/t/tools, never
-# installed), benchmarks to BENCHES and libFuzzer harnesses to FUZZERS.
+# installed), benchmarks to BENCHES and libFuzzer harnesses to FUZZERS (with
+# fuzz_<name>_SRCS for the program sources a harness needs beyond the core).
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -121,10 +122,12 @@ bench:
 	$(MAKE) all
 	SG_BUILD=$(abspath $(BUILD)/rel) SG_TOP=$(CURDIR) scripts/bench $(BENCHES)
 
-# libFuzzer harnesses (clang), each run FUZZ_TIME seconds over fuzz/corpus/<name>
+# libFuzzer harnesses (clang), each run FUZZ_TIME seconds over fuzz/corpus/<name>;
+# fuzz_<name>_SRCS are the program sources a harness needs beyond the core
 fuzz: deps
 	$(MAKE) -f mk/fuzz.mk FUZZERS="$(FUZZERS)" CORE_SRCS="$(CORE_SRCS)" \
-	        CORE_PKGS="$(CORE_PKGS)" BUILD=$(BUILD)
+	        CORE_PKGS="$(CORE_PKGS)" BUILD=$(BUILD) \
+	        $(foreach f,$(FUZZERS),fuzz_$(basename $(notdir $(f)))_SRCS="$(fuzz_$(basename $(notdir $(f)))_SRCS)")
 
 install: all
 	$(SG_DIRS_ENV) SG_PROGS="$(PROGS)" scripts/install-tree "$(DESTDIR)" "$(BUILD)/rel/bin"

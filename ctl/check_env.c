@@ -26,7 +26,7 @@
 #include "ctl/check_env.h"
 #include "lib/endpoint.h"
 #include "lib/token.h"
-#include "trackd/tlsfile.h"
+#include "lib/tlsfile.h"
 
 #define ENV_MAX_GROUPS 256
 

@@ -2,7 +2,7 @@
  * check_files.c - sendgatectl check-config: the daemons' own loaders on the files they need
  *
  * See check_files.h. The loaders are called, never imitated: a rule added
- * to lib/token.c or trackd/tlsfile.c reaches check-config without a change
+ * to lib/token.c or lib/tlsfile.c reaches check-config without a change
  * here.
  */
 #include <limits.h>
@@ -16,7 +16,7 @@
 #include "lib/rfile.h"
 #include "lib/token.h"
 #include "providers/static.h"
-#include "trackd/tlsfile.h"
+#include "lib/tlsfile.h"
 
 #define FILES_ERR_MAX (PATH_MAX * 2 + 512)
 

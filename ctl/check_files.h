@@ -17,7 +17,7 @@
  *	  tracking.key_files	token_keys_add_file (lib/token.c), every
  *				file into one key set, as sendgate-trackd
  *				and the milter load them
- *	  trackd.tls_cert_file,	tlsfile_load (trackd/tlsfile.c)
+ *	  trackd.tls_cert_file,	tlsfile_load (lib/tlsfile.c)
  *	  trackd.tls_key_file
  *	  static.file		static_parse (providers/static.c), when
  *				static.enabled: the refresher refuses a file

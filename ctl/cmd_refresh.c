@@ -1,7 +1,7 @@
 /*
  * cmd_refresh.c - sendgatectl refresh [PROVIDER] [--force] [--daemon]
  *
- * Runs the refresher (policyd/refresh.h) once, in this process: it works
+ * Runs the refresher (providers/refresh.h) once, in this process: it works
  * whether sendgate-policyd runs or not (before the first start, on a node
  * where the daemon is stopped, from a cron job), and the operator sees
  * the outcome and the provider's error at once. It honours the persisted
@@ -21,7 +21,7 @@
 
 #include "cache/json.h"
 #include "ctl/ctl.h"
-#include "policyd/refresh.h"
+#include "providers/refresh.h"
 #include "providers/http.h"
 
 /* signal_daemon - SIGUSR1 to the pid in policyd.pid_file */

@@ -1,7 +1,7 @@
 /*
  * provcmd.c - the plumbing sendgatectl's provider commands share
  *
- * See provcmd.h. The rate-limit rule is the refresher's (policyd/refresh.h):
+ * See provcmd.h. The rate-limit rule is the refresher's (providers/refresh.h):
  * a command sends nothing inside a recorded lockout, because a request
  * there would only prolong it, and records the 429s it receives so that
  * nothing, the refresher included, calls before the lockout ends.
@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "ctl/provcmd.h"
-#include "policyd/refresh.h"
+#include "providers/refresh.h"
 
 /* held - the provider's lockout, recorded in the cache, still runs: send nothing */
 static int held(provcmd *p)

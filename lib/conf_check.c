@@ -16,9 +16,8 @@
 #include "lib/addr.h"
 #include "lib/conf.h"
 #include "lib/domain.h"
+#include "lib/netlist.h"
 #include "lib/rfile.h"
-#include "trackd/clientip.h"
-#include "policyd/netlist.h"
 
 static const char *const conf_providers[] = {"static", "jetemail", "mailtrap"};
 
@@ -194,7 +193,7 @@ bool conf_check_milter(const conf *c, conf_report *r)
 
     if (*c->milter.socket == '\0')
         conf_report_add(r, true, c, CK_milter_socket, "must not be empty");
-    if (!netlist_parse(&nl, &c->milter.internal_networks, err, sizeof(err)))
+    if (!netlist_parse(&nl, &c->milter.internal_networks, 0, err, sizeof(err)))
         conf_report_add(r, true, c, CK_milter_internal_networks, "%s", err);
     netlist_free(&nl);
     if (*c->milter.socket_group && getgrnam(c->milter.socket_group) == NULL)
@@ -241,7 +240,7 @@ bool conf_check_policyd(const conf *c, conf_report *r)
     if (p->max_netstring < 512 || p->max_netstring > 1048576)
         conf_report_add(r, true, c, CK_policyd_max_netstring, "must be between 512 and 1M");
     for (size_t i = 0; i < p->internal_networks.n; i++)
-        if (!netlist_parse_word(p->internal_networks.v[i], &net, &why))
+        if (!netlist_parse_word(p->internal_networks.v[i], 0, &net, &why))
             conf_report_add(r, true, c, CK_policyd_internal_networks, "'%s': %s",
                             p->internal_networks.v[i], why);
     if (*p->smtp_transport == '\0' || strpbrk(p->smtp_transport, ": \t"))
@@ -253,13 +252,14 @@ bool conf_check_policyd(const conf *c, conf_report *r)
     return !r || r->errors == errors;
 }
 
-/* conf_check_trackd_nets - every word of a list is an address or CIDR network */
+/* conf_check_trackd_nets - every word an address or CIDR network, host bits ignored */
 static void conf_check_trackd_nets(const conf *c, conf_report *r, int key, const conf_list *l)
 {
-    clientip_net net;
+    netlist_net net;
+    const char *why;
 
     for (size_t i = 0; i < l->n; i++)
-        if (!clientip_parse_net(l->v[i], &net))
+        if (!netlist_parse_word(l->v[i], NETLIST_HOST_BITS, &net, &why))
             conf_report_add(r, true, c, key, "'%s' is not an address or CIDR network", l->v[i]);
 }
 

@@ -58,11 +58,6 @@ void log_set_level(int prio)
     log_level = prio;
 }
 
-int log_get_level(void)
-{
-    return log_level;
-}
-
 bool log_enabled(int prio)
 {
     return prio <= log_level;

@@ -19,7 +19,6 @@ enum log_dest {
 
 void log_open(const char *ident, enum log_dest dest, int facility);
 void log_set_level(int prio);
-int log_get_level(void);
 bool log_enabled(int prio);
 int log_facility_parse(const char *name);
 int log_level_parse(const char *name);

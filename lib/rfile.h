@@ -11,7 +11,7 @@
  *	Every file the daemons read at start goes through rfile_read:
  *	sendgate.conf and the static domains file (lib/inifile.c), API token
  *	files (lib/conf.c), token key files (lib/token.c), trackd's TLS
- *	certificate and key (trackd/tlsfile.c). sendgatectl check-config
+ *	certificate and key (lib/tlsfile.c). sendgatectl check-config
  *	calls those same loaders, so what it accepts is what the daemons
  *	accept.
  *

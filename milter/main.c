@@ -39,7 +39,7 @@
 #include "milter/milter.h"
 #include "milter/testmode.h"
 #include "milter/tracking.h"
-#include "policyd/daemon.h"
+#include "lib/daemon.h"
 
 #define MILTER_DEFAULT_CONF SG_CONFDIR "/sendgate.conf"
 
@@ -88,7 +88,7 @@ static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
     }
     mc->cfg = cfg;
     mc->refcnt = 1;
-    if (!netlist_parse(&mc->internal, &cfg->milter.internal_networks, err, errlen)) {
+    if (!netlist_parse(&mc->internal, &cfg->milter.internal_networks, 0, err, errlen)) {
         milter_config_put(mc);
         return NULL;
     }

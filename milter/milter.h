@@ -30,7 +30,7 @@
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "milter/body.h"
-#include "policyd/netlist.h"
+#include "lib/netlist.h"
 
 /* [milter] domain_source */
 enum { MILTER_SOURCE_HEADER = 0, MILTER_SOURCE_ENVELOPE = 1 };

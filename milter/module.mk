@@ -2,7 +2,7 @@
 PROGS += sendgate-milter
 sendgate-milter_SRCS := milter/main.c milter/listener.c milter/testmode.c milter/callbacks.c \
         milter/mlt.c milter/outgoing.c milter/reply.c milter/body.c milter/apply.c \
-        milter/tracking.c policyd/daemon.c
+        milter/tracking.c
 sendgate-milter_PKGS := milter
 
 # the rewrite engine: pure code over buffers, in the core so the unit

@@ -20,7 +20,7 @@
 #include "lib/log.h"
 #include "lib/token.h"
 #include "milter/rewrite/rewrite.h"
-#include "trackd/redirect.h"
+#include "lib/redirect.h"
 
 typedef struct tracking_state {
     token_keys *keys;

@@ -1,7 +1,8 @@
 # mk/fuzz.mk - libFuzzer harnesses (called by `make fuzz`)
 #
 # Every harness fuzz/<name>.c listed in FUZZERS is linked with the core
-# sources (compiled with -fsanitize=fuzzer-no-link,address,undefined) and
+# sources and its own fuzz_<name>_SRCS, the program sources it needs (both
+# compiled with -fsanitize=fuzzer-no-link,address,undefined), and
 # run for FUZZ_TIME seconds by scripts/fuzz-run over a scratch copy of
 # fuzz/corpus/<name>/, so the committed seeds are never polluted. (gcc checks
 # -Wformat-nonliteral in the main build; clang is stricter about va_list
@@ -55,6 +56,11 @@ $(FUZZ_DIR)/obj/%.o: %.c
 $(FUZZ_DIR)/libcore.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_DIR)/bin/%: fuzz/%.c $(FUZZ_DIR)/libcore.a
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer $< $(FUZZ_DIR)/libcore.a $(FUZZ_LIBS) -o $@
+# one link rule per harness: fuzz/<name>.c, its fuzz_<name>_SRCS objects, the core
+define FUZZ_BIN
+$(FUZZ_DIR)/bin/$(1): fuzz/$(1).c $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(fuzz_$(1)_SRCS)) \
+		$(FUZZ_DIR)/libcore.a
+	@mkdir -p $$(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer $$^ $(FUZZ_LIBS) -o $$@
+endef
+$(foreach f,$(FUZZERS),$(eval $(call FUZZ_BIN,$(basename $(notdir $(f))))))

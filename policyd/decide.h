@@ -40,7 +40,7 @@
 #include "cache/cache.h"
 #include "lib/buf.h"
 #include "lib/conf.h"
-#include "policyd/netlist.h"
+#include "lib/netlist.h"
 #include "policyd/policy.h"
 #include "policyd/smap.h"
 

@@ -40,10 +40,10 @@
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
-#include "policyd/daemon.h"
+#include "lib/daemon.h"
 #include "policyd/decide.h"
-#include "policyd/netlist.h"
-#include "policyd/refresh.h"
+#include "lib/netlist.h"
+#include "providers/refresh.h"
 #include "policyd/server.h"
 #include "providers/http.h"
 
@@ -74,7 +74,7 @@ static int policyd_log_level(const conf *c)
     return levels[c->general.log_level];
 }
 
-/* the refresher adapters (policyd/refresh.h), defined with --once below */
+/* the refresher adapters (providers/refresh.h), defined with --once below */
 static void policyd_refresher_trigger(policyd *p);
 static void policyd_refresher_reload(policyd *p, conf *n);
 
@@ -279,7 +279,7 @@ static bool policyd_nets(const conf *c, netlist *nl)
 {
     char err[256];
 
-    if (netlist_parse(nl, &c->policyd.internal_networks, err, sizeof(err)))
+    if (netlist_parse(nl, &c->policyd.internal_networks, 0, err, sizeof(err)))
         return true;
     log_err("policyd.internal_networks: %s", err);
     return false;

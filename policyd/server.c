@@ -167,11 +167,6 @@ bool server_listen(server *s, enum server_kind kind, int fd, const char *name,
     return true;
 }
 
-int server_listener_fd(const server *s, enum server_kind kind)
-{
-    return s->ls[kind] ? s->ls[kind]->fd : -1;
-}
-
 /* server_unlisten - stop accepting for kind; remove the unix socket if it is still ours */
 void server_unlisten(server *s, enum server_kind kind)
 {

@@ -62,7 +62,6 @@ void server_set_opts(server *s, const server_opts *o);
 void server_set_decide(server *s, decide_ctx *d);
 bool server_listen(server *s, enum server_kind kind, int fd, const char *name,
                    const char *unix_path);
-int server_listener_fd(const server *s, enum server_kind kind);
 void server_unlisten(server *s, enum server_kind kind);
 int server_run(server *s);
 void server_shutdown(server *s);

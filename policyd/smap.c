@@ -21,11 +21,6 @@ int smap_map_index(const char *name)
     return -1;
 }
 
-const char *smap_map_name(int map)
-{
-    return map >= 0 && map < SMAP__COUNT ? smap_maps[map] : "?";
-}
-
 const char *smap_status_name(int status)
 {
     return status >= SMAP_OK && status <= SMAP_PERM ? smap_statuses[status] : "PERM";

@@ -35,7 +35,6 @@ typedef struct smap_req {
 
 bool smap_split(const char *payload, size_t len, smap_req *out, const char **why);
 int smap_map_index(const char *name);
-const char *smap_map_name(int map);
 const char *smap_status_name(int status);
 bool smap_reply(buf *out, int status, const char *text);
 

@@ -1,7 +1,7 @@
 /*
  * jetemail.c - the JetEmail API client: requests and the refresher's fetch
  *
- * Data flow: policyd/refresh.c calls jet_fetch, which lists the outbound
+ * Data flow: providers/refresh.c calls jet_fetch, which lists the outbound
  * and inbound domains, asks for each domain's settings (and forward
  * rules), hands every answer to jetnorm.c and collects the items the
  * refresher commits in one transaction. sendgatectl uses jet_call for

@@ -1,7 +1,7 @@
 /*
  * mailtrap.c - the Mailtrap API client: path styles, the refresher's fetch
  *
- * Data flow: policyd/refresh.c calls mt_fetch (one request: the domain
+ * Data flow: providers/refresh.c calls mt_fetch (one request: the domain
  * list carries compliance, DNS and tracking flags); sendgatectl's
  * mailtrap commands call mt_call for each documented endpoint. Both go
  * through the path-style logic here, so the 404 fallback from

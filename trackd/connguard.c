@@ -26,7 +26,7 @@ struct cg_list {
 
 /* one client address (an IPv6 one cut to its /64) with connections */
 struct cg_addr {
-    clientip_addr key;
+    netlist_addr key;
     size_t live;            /* waiting and busy connections */
     size_t refs;            /* records pointing here, closing ones included */
     struct cg_list waiting; /* in deadline order */
@@ -76,16 +76,16 @@ static void cg_unlink(struct cg_list *l, connguard_conn *k, int w)
 }
 
 /* cg_key - the address a per-address limit counts: IPv4 whole, IPv6 by its /64 */
-static clientip_addr cg_key(const clientip_addr *a)
+static netlist_addr cg_key(const netlist_addr *a)
 {
-    clientip_addr k = *a;
+    netlist_addr k = *a;
 
     if (k.family == AF_INET6)
         memset(k.a + 8, 0, 8);
     return k;
 }
 
-static size_t cg_hash(const clientip_addr *k)
+static size_t cg_hash(const netlist_addr *k)
 {
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)k->family;
 
@@ -95,9 +95,9 @@ static size_t cg_hash(const clientip_addr *k)
 }
 
 /* cg_addr_get - the record of a's address, made when new; NULL when out of memory */
-static struct cg_addr *cg_addr_get(connguard *g, const clientip_addr *a)
+static struct cg_addr *cg_addr_get(connguard *g, const netlist_addr *a)
 {
-    clientip_addr k = cg_key(a);
+    netlist_addr k = cg_key(a);
     size_t i = cg_hash(&k) & g->hmask;
     struct cg_addr *e;
 
@@ -214,7 +214,7 @@ static void cg_make_room(connguard *g, connguard_conn *k)
  * The record is kept until connguard_close, even when the connection was shut
  * at once (NULL only when out of memory: the socket has been shut then).
  */
-connguard_conn *connguard_open(connguard *g, int fd, const clientip_addr *peer, bool exempt,
+connguard_conn *connguard_open(connguard *g, int fd, const netlist_addr *peer, bool exempt,
                                int64_t now_ms)
 {
     connguard_conn *k = calloc(1, sizeof(*k));

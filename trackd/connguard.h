@@ -50,7 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trackd/clientip.h"
+#include "lib/netlist.h"
 #include "trackd/tmetrics.h"
 
 typedef struct connguard_opts {
@@ -65,7 +65,7 @@ typedef struct connguard_conn connguard_conn;
 
 connguard *connguard_new(const connguard_opts *o);
 void connguard_free(connguard *g);
-connguard_conn *connguard_open(connguard *g, int fd, const clientip_addr *peer, bool exempt,
+connguard_conn *connguard_open(connguard *g, int fd, const netlist_addr *peer, bool exempt,
                                int64_t now_ms);
 void connguard_busy(connguard *g, connguard_conn *k);
 void connguard_idle(connguard *g, connguard_conn *k, int64_t now_ms);

@@ -35,7 +35,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/token.h"
-#include "trackd/clientip.h"
+#include "lib/netlist.h"
 #include "trackd/tmetrics.h"
 
 #define EVLOG_UA_MAX    256 /* longer user agents are cut */
@@ -48,12 +48,12 @@ typedef struct evlog_event {
     int64_t issued;
     char msgref[TOKEN_MSGREF_MAX];
     char domain[DOMAIN_MAX];
-    char rcpt[ADDR_MAX];            /* unsubscribe only */
-    bool has_ua, has_client;        /* false: dropped by the privacy mode */
-    char ua[EVLOG_UA_MAX];          /* cut at EVLOG_UA_MAX - 1 bytes */
-    char client[CLIENTIP_TEXT_MAX]; /* already truncated per the privacy mode */
-    const char *bot;                /* static label, or NULL */
-    uint64_t burst_key;             /* clicks: botlabel_key(msgref, full address); 0 = none */
+    char rcpt[ADDR_MAX];                /* unsubscribe only */
+    bool has_ua, has_client;            /* false: dropped by the privacy mode */
+    char ua[EVLOG_UA_MAX];              /* cut at EVLOG_UA_MAX - 1 bytes */
+    char client[NETLIST_ADDR_TEXT_MAX]; /* already truncated per the privacy mode */
+    const char *bot;                    /* static label, or NULL */
+    uint64_t burst_key;                 /* clicks: botlabel_key(msgref, full address); 0 = none */
 } evlog_event;
 
 typedef struct evlog evlog;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "trackd/clientip.h"
 #include "trackd/connguard.h"
 #include "trackd/htmlpage.h"
 
@@ -148,21 +149,21 @@ static enum MHD_Result httpd_collect_xff(void *cls, enum MHD_ValueKind kind, con
  * httpd_client - the client address: the peer, or behind trusted proxies the
  * forwarded one; false (answer 400) when a trusted proxy's header cannot be read
  */
-static bool httpd_client(struct MHD_Connection *c, const trackreq_state *st, clientip_addr *out)
+static bool httpd_client(struct MHD_Connection *c, const trackreq_state *st, netlist_addr *out)
 {
     const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    clientip_addr peer;
+    netlist_addr peer;
     struct httpd_xff x = {.n = 0, .any = false, .too_long = false};
-    char text[CLIENTIP_TEXT_MAX];
+    char text[NETLIST_ADDR_TEXT_MAX];
 
     x.v[0] = '\0';
-    clientip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
-    if (st->trusted.n && clientip_list_match(&st->trusted, &peer))
+    netlist_addr_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
+    if (st->trusted.n && netlist_match_addr(&st->trusted, &peer))
         MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_collect_xff, &x);
     if (!x.too_long && clientip_resolve(&peer, x.any ? x.v : NULL, &st->trusted, out))
         return true;
-    clientip_format(&peer, text);
+    netlist_addr_format(&peer, text);
     log_debug("proxy %s: X-Forwarded-For %s; request refused", text,
               x.too_long ? "longer than 1024 bytes" : "not a list of addresses");
     return false;
@@ -389,11 +390,11 @@ static void httpd_notify(void *cls, struct MHD_Connection *c, void **socket_cont
         const union MHD_ConnectionInfo *ci =
                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         struct httpd_gen *g = httpd_gen_get(h);
-        clientip_addr peer;
+        netlist_addr peer;
         bool exempt;
 
-        clientip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
-        exempt = clientip_list_match(&g->st.trusted, &peer);
+        netlist_addr_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
+        exempt = netlist_match_addr(&g->st.trusted, &peer);
         httpd_gen_put(g);
         *socket_context =
                 fd ? connguard_open(h->guard, fd->connect_fd, &peer, exempt, httpd_now_ms()) : NULL;

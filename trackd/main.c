@@ -15,32 +15,26 @@
  * reopens the events file; SIGTERM and SIGINT stop gracefully.
  */
 #include <errno.h>
-#include <stddef.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "cache/cache.h"
 #include "cache/trackstats.h"
 #include "lib/conf.h"
+#include "lib/daemon.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
-#include "lib/rfile.h"
 #include "trackd/evlog.h"
 #include "trackd/httpd.h"
-#include "trackd/tlsfile.h"
+#include "lib/tlsfile.h"
 #include "trackd/trackreq.h"
 
 #define TRACKD_PROG    "sendgate-trackd"
@@ -54,27 +48,11 @@ struct trackd_opts {
     bool foreground;
 };
 
-/* trackd_notify - a message to systemd's $NOTIFY_SOCKET, when there is one */
+/* trackd_notify - tell systemd; a $NOTIFY_SOCKET that cannot be told is worth a warning */
 static void trackd_notify(const char *msg)
 {
-    const char *path = getenv("NOTIFY_SOCKET");
-    struct sockaddr_un sun;
-    socklen_t len;
-    int fd;
-
-    if (path == NULL || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
-        return;
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, strlen(path));
-    if (path[0] == '@')
-        sun.sun_path[0] = '\0'; /* abstract namespace */
-    len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-        return;
-    if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
+    if (!daemon_notify(msg) && getenv("NOTIFY_SOCKET"))
         log_warn("cannot notify systemd: %s", strerror(errno));
-    close(fd);
 }
 
 /* trackd_load_conf - the configuration file, reporting problems to the log */
@@ -152,90 +130,47 @@ static void trackd_chown_state(const conf *c, uid_t uid, gid_t gid)
         log_warn("chown %s: %s", c->trackd.events_file, strerror(errno));
 }
 
-/* trackd_drop_privileges - become general.user (and group) */
+/* trackd_drop_privileges - become general.user (and group), handing it trackd's files first */
 static bool trackd_drop_privileges(const conf *c)
 {
-    const char *user = c->general.user, *group = c->general.group;
-    struct passwd *pw;
+    char err[512];
+    uid_t uid;
     gid_t gid;
 
-    if (*user == '\0')
+    if (*c->general.user == '\0')
         return true;
-    if ((pw = getpwnam(user)) == NULL) {
-        log_err("no such user '%s'", user);
+    if (!daemon_user_ids(c->general.user, c->general.group, &uid, &gid, err, sizeof(err))) {
+        log_err("%s", err);
         return false;
     }
-    if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
-        return true;
-    gid = pw->pw_gid;
-    if (*group) {
-        struct group *gr = getgrnam(group);
-        if (gr == NULL) {
-            log_err("no such group '%s'", group);
-            return false;
-        }
-        gid = gr->gr_gid;
-    }
-    trackd_chown_state(c, pw->pw_uid, gid);
-    if (initgroups(user, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
-        log_err("cannot become user %s: %s", user, strerror(errno));
+    if (getuid() != uid || geteuid() != uid)
+        trackd_chown_state(c, uid, gid);
+    if (!daemon_drop_privileges(c->general.user, c->general.group, err, sizeof(err))) {
+        log_err("%s", err);
         return false;
     }
     return true;
 }
 
-/* trackd_daemonize - detach from the terminal (not with -f) */
-static bool trackd_daemonize(void)
+/* trackd_detach - into the background (not with -f); *ready tells the waiting parent */
+static bool trackd_detach(int *ready, char *err, size_t errlen)
 {
-    pid_t pid = fork();
-    int fd;
-
-    if (pid < 0)
+    if ((*ready = daemon_detach(err, errlen)) < 0)
         return false;
-    if (pid > 0)
-        _exit(0);
-    if (setsid() < 0)
+    if (chdir("/") != 0) {
+        snprintf(err, errlen, "detach: chdir /: %s", strerror(errno));
         return false;
-    if ((pid = fork()) < 0)
-        return false;
-    if (pid > 0)
-        _exit(0);
-    if (chdir("/") != 0)
-        return false;
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-        dup2(fd, STDIN_FILENO);
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        if (fd > STDERR_FILENO)
-            close(fd);
     }
     return true;
 }
 
-/* trackd_write_pid - the pid file, if configured */
-static void trackd_write_pid(const char *path)
-{
-    char err[PATH_MAX + 256];
-    FILE *fp;
-
-    if (*path == '\0')
-        return;
-    if (!rfile_check_kind(path, S_IFREG, "pid file", err, sizeof(err))) { /* a FIFO would hang */
-        log_warn("%s", err);
-        return;
-    }
-    if ((fp = fopen(path, "w")) == NULL) {
-        log_warn("pid file %s: %s", path, strerror(errno));
-        return;
-    }
-    fprintf(fp, "%ld\n", (long)getpid());
-    fclose(fp);
-}
-
-/* trackd_settle - the pid file, then the privilege drop; false when the drop failed */
+/* trackd_settle - the pid file (a failure is only a warning), then the privilege drop */
 static bool trackd_settle(const conf *c)
 {
-    trackd_write_pid(c->trackd.pid_file);
+    char err[PATH_MAX + 256];
+
+    if (*c->trackd.pid_file && !daemon_pidfile_write(c->trackd.pid_file, err, sizeof(err)))
+        log_warn("%s", err);
     return trackd_drop_privileges(c);
 }
 
@@ -281,9 +216,12 @@ static void trackd_reload(const struct trackd_opts *o, httpd *h, evlog *ev, conf
     trackd_notify("READY=1");
 }
 
-/* trackd_serve - run until SIGTERM/SIGINT (st is taken over); signals are taken with sigwait */
+/*
+ * trackd_serve - run until SIGTERM/SIGINT (st is taken over); signals are taken with
+ * sigwait. Once serving, the parent waiting on *ready (when detached) exits 0.
+ */
 static int trackd_serve(const struct trackd_opts *o, conf **cfg, trackreq_state *st, int listen_fd,
-                        httpd_opts *ho, trackreq_env *env, const sigset_t *sigs)
+                        httpd_opts *ho, trackreq_env *env, const sigset_t *sigs, int *ready)
 {
     char err[512];
     httpd *h;
@@ -296,6 +234,8 @@ static int trackd_serve(const struct trackd_opts *o, conf **cfg, trackreq_state 
         return EX_SOFTWARE;
     }
     log_info("listening on %s%s", (*cfg)->trackd.listen, ho->tls_cert_pem ? " (TLS)" : "");
+    daemon_detach_done(*ready, 0);
+    *ready = -1;
     trackd_notify("READY=1");
     for (;;) {
         if (sigwait(sigs, &sig) != 0)
@@ -411,7 +351,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     httpd_opts ho;
     tlsfile tls = {NULL, NULL, 0, 0};
     char err[512];
-    int fd, rc = EX_SOFTWARE;
+    int fd, rc = EX_SOFTWARE, ready = -1;
 
     memset(&env, 0, sizeof(env));
     memset(&st, 0, sizeof(st));
@@ -426,8 +366,8 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
         rc = EX_UNAVAILABLE;
     } else if (!trackd_httpd_opts(cfg, &ho, &tls))
         rc = EX_CONFIG;
-    else if (!o->foreground && !trackd_daemonize()) {
-        log_err("cannot detach: %s", strerror(errno));
+    else if (!o->foreground && !trackd_detach(&ready, err, sizeof(err))) {
+        log_err("%s", err);
         rc = EX_OSERR;
     } else if (!trackd_open_stores(cfg, &env.cache, &ts))
         rc = EX_UNAVAILABLE;
@@ -442,7 +382,7 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     else {
         log_info("%zu token key(s), signing key id %u", token_keys_count(st.keys),
                  token_keys_id(st.keys, 0));
-        rc = trackd_serve(o, &cfg, &st, fd, &ho, &env, sigs);
+        rc = trackd_serve(o, &cfg, &st, fd, &ho, &env, sigs, &ready);
         fd = -1; /* the server closed it */
     }
     trackreq_state_free(&st);
@@ -452,10 +392,11 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
     trackstats_close(ts);
     cache_close(env.cache);
     pthread_mutex_destroy(&env.unsub_mu);
-    if (*cfg->trackd.pid_file && env.cache)
-        unlink(cfg->trackd.pid_file);
+    if (*cfg->trackd.pid_file)
+        daemon_pidfile_remove(cfg->trackd.pid_file);
     tlsfile_free(&tls);
     conf_unref(cfg);
+    daemon_detach_done(ready, rc); /* a start that failed after the detach */
     return rc;
 }
 

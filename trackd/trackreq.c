@@ -2,7 +2,7 @@
  * trackreq.c - sendgate-trackd's endpoints: click, open, unsubscribe, metrics, health
  *
  * Sits between the HTTP layer (httpd.c) and the pure pieces: tokens
- * (lib/token), the destination check (redirect.c), bot labels (botlabel.c),
+ * (lib/token), the destination check (lib/redirect.c), bot labels (botlabel.c),
  * the one-click body (oneclick.c), pages (htmlpage.c), revocations
  * (revoke.c), the suppression table (cache/suppress) and the event writer
  * (evlog.c). See trackreq.h for the behaviour of each endpoint.
@@ -16,9 +16,10 @@
 #include "cache/suppress.h"
 #include "lib/log.h"
 #include "trackd/botlabel.h"
+#include "trackd/clientip.h"
 #include "trackd/htmlpage.h"
 #include "trackd/oneclick.h"
-#include "trackd/redirect.h"
+#include "lib/redirect.h"
 
 /* a transparent 1x1 GIF89a: header, screen, 2-colour table, transparency, image, trailer */
 const unsigned char trackreq_gif[TRACKREQ_GIF_LEN] = {
@@ -32,8 +33,10 @@ bool trackreq_state_init(trackreq_state *st, conf *cfg, char *err, size_t errlen
     memset(st, 0, sizeof(*st));
     if ((st->keys = token_keys_load(&cfg->tracking.key_files, err, errlen)) == NULL)
         return false;
-    if (!clientip_list_parse(&cfg->trackd.trusted_proxies, &st->trusted, err, errlen) ||
-        !clientip_list_parse(&cfg->trackd.metrics_allow, &st->metrics_allow, err, errlen)) {
+    if (!netlist_parse(&st->trusted, &cfg->trackd.trusted_proxies, NETLIST_HOST_BITS, err,
+                       errlen) ||
+        !netlist_parse(&st->metrics_allow, &cfg->trackd.metrics_allow, NETLIST_HOST_BITS, err,
+                       errlen)) {
         trackreq_state_free(st);
         return false;
     }
@@ -46,8 +49,8 @@ bool trackreq_state_init(trackreq_state *st, conf *cfg, char *err, size_t errlen
 void trackreq_state_free(trackreq_state *st)
 {
     token_keys_free(st->keys);
-    clientip_list_free(&st->trusted);
-    clientip_list_free(&st->metrics_allow);
+    netlist_free(&st->trusted);
+    netlist_free(&st->metrics_allow);
     if (st->cfg)
         conf_unref(st->cfg);
     memset(st, 0, sizeof(*st));
@@ -99,8 +102,8 @@ static void tr_record(const trackreq_state *st, trackreq_env *env, const trackre
                       const token_claims *c)
 {
     const struct conf_trackd *t = &st->cfg->trackd;
-    clientip_addr a = rq->client;
-    char full[CLIENTIP_TEXT_MAX];
+    netlist_addr a = rq->client;
+    char full[NETLIST_ADDR_TEXT_MAX];
     evlog_event e;
 
     memset(&e, 0, sizeof(e));
@@ -116,7 +119,7 @@ static void tr_record(const trackreq_state *st, trackreq_env *env, const trackre
     if (e.bot == NULL && c->purpose != TOKEN_UNSUB &&
         botlabel_early(rq->now_ms / 1000, c->issued, t->bot_window))
         e.bot = "early";
-    clientip_format(&a, full);
+    netlist_addr_format(&a, full);
     if (c->purpose == TOKEN_CLICK)
         e.burst_key = botlabel_key(c->msgref, full);
     if (t->privacy != TRACKREQ_DROP) {
@@ -124,7 +127,7 @@ static void tr_record(const trackreq_state *st, trackreq_env *env, const trackre
         snprintf(e.ua, sizeof(e.ua), "%s", rq->ua ? rq->ua : "");
         if (t->privacy == TRACKREQ_TRUNCATE)
             clientip_truncate(&a);
-        clientip_format(&a, e.client);
+        netlist_addr_format(&a, e.client);
         e.has_client = e.client[0] != '\0';
     }
     evlog_submit(env->events, &e);
@@ -255,7 +258,7 @@ static void tr_admin(const trackreq_state *st, trackreq_env *env, const trackreq
 {
     if (!tr_method_ok(rq, rs, false, "GET, HEAD, OPTIONS"))
         return;
-    if (st->metrics_allow.n && !clientip_list_match(&st->metrics_allow, &rq->client)) {
+    if (st->metrics_allow.n && !netlist_match_addr(&st->metrics_allow, &rq->client)) {
         tr_status(rs, 403, "Forbidden");
         return;
     }

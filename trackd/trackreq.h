@@ -40,7 +40,7 @@
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/token.h"
-#include "trackd/clientip.h"
+#include "lib/netlist.h"
 #include "trackd/evlog.h"
 #include "trackd/tmetrics.h"
 
@@ -53,7 +53,7 @@ enum trackreq_privacy { TRACKREQ_FULL = 0, TRACKREQ_TRUNCATE = 1, TRACKREQ_DROP 
 typedef struct trackreq_state {
     conf *cfg;
     token_keys *keys;
-    clientip_list trusted, metrics_allow;
+    netlist trusted, metrics_allow;
 } trackreq_state;
 
 /* what lives as long as the daemon */
@@ -65,11 +65,11 @@ typedef struct trackreq_env {
 } trackreq_env;
 
 typedef struct trackreq {
-    int method;           /* enum tmetrics_method */
-    const char *path;     /* without the query string */
-    const char *ua;       /* User-Agent, NULL when absent */
-    clientip_addr client; /* after trusted-proxy resolution */
-    const char *ctype;    /* Content-Type of a POST */
+    int method;          /* enum tmetrics_method */
+    const char *path;    /* without the query string */
+    const char *ua;      /* User-Agent, NULL when absent */
+    netlist_addr client; /* after trusted-proxy resolution */
+    const char *ctype;   /* Content-Type of a POST */
     const char *body;
     size_t body_len;
     int64_t now_ms;

@@ -40,18 +40,18 @@ static bool shut(int i)
     return recv(peer[i], &c, 1, MSG_DONTWAIT) == 0;
 }
 
-static clientip_addr ip(const char *text)
+static netlist_addr ip(const char *text)
 {
-    clientip_addr a;
+    netlist_addr a;
 
-    clientip_parse(text, strlen(text), &a);
+    netlist_addr_parse(text, strlen(text), &a);
     return a;
 }
 
 /* open_from - slot i opened from address text at time now */
 static void open_from(connguard *g, int i, const char *text, bool exempt, int64_t now)
 {
-    clientip_addr a = ip(text);
+    netlist_addr a = ip(text);
 
     conn(i);
     rec[i] = connguard_open(g, ours[i], &a, exempt, now);

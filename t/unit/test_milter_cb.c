@@ -324,7 +324,8 @@ int main(void)
     cur = calloc(1, sizeof(*cur));
     cur->cfg = cfg;
     cur->refcnt = 1;
-    tap_ok(cfg && netlist_parse(&cur->internal, &cfg->milter.internal_networks, err, sizeof(err)),
+    tap_ok(cfg && netlist_parse(&cur->internal, &cfg->milter.internal_networks, 0, err,
+                                sizeof(err)),
            "configuration bundle");
     cur->tracking = tracking_state_new(cfg, err, sizeof(err));
     tap_ok(cur->tracking != NULL, "token keys loaded");

@@ -285,7 +285,7 @@ static void test_scope(void)
     const char *base = "protocol_state=RCPT|sender=a@unverified.example|recipient=x@c.example";
     char req[512];
 
-    if (c == NULL || !netlist_parse(&nl, &c->policyd.internal_networks, err, sizeof(err))) {
+    if (c == NULL || !netlist_parse(&nl, &c->policyd.internal_networks, 0, err, sizeof(err))) {
         tap_ok(false, "scope configuration loads");
         return;
     }

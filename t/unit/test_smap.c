@@ -1,11 +1,11 @@
 /*
- * test_smap.c - socketmap requests and replies (policyd/smap.c), the inbound
- * rules behind the maps (policyd/inbound.c) and the CIDR lists (netlist.c)
+ * test_smap.c - socketmap requests and replies (policyd/smap.c) and the
+ * inbound rules behind the maps (policyd/inbound.c); the CIDR lists are
+ * lib/netlist's (test_netlist.c)
  */
 #include <string.h>
 
 #include "policyd/inbound.h"
-#include "policyd/netlist.h"
 #include "policyd/smap.h"
 #include "t/lib/tap.h"
 
@@ -183,33 +183,6 @@ static void test_entry(void)
     tap_ok(inbound_entry(cfg, &rec) == NULL, "no entry");
 }
 
-static void test_netlist(void)
-{
-    conf_list words;
-    char *v[] = {"192.0.2.0/24", "10.1.2.3", "2001:db8::/32", "[2001:db8:1::1]"};
-    netlist nl = NETLIST_INIT;
-    netlist_net n;
-    char err[128];
-    const char *why;
-
-    words.n = 4;
-    words.v = v;
-    tap_ok(netlist_parse(&nl, &words, err, sizeof(err)), "networks parse");
-    tap_ok(netlist_match(&nl, "192.0.2.77"), "inside an IPv4 network");
-    tap_ok(!netlist_match(&nl, "192.0.3.1"), "outside");
-    tap_ok(netlist_match(&nl, "10.1.2.3"), "a single host");
-    tap_ok(!netlist_match(&nl, "10.1.2.4"), "its neighbour is not");
-    tap_ok(netlist_match(&nl, "2001:db8:ffff::1"), "inside an IPv6 network");
-    tap_ok(netlist_match(&nl, "2001:db8:1::1"), "bracketed IPv6 host");
-    tap_ok(netlist_match(&nl, "::ffff:192.0.2.9"), "IPv4-mapped IPv6 matches the IPv4 network");
-    tap_ok(!netlist_match(&nl, "unknown"), "Postfix's 'unknown' matches nothing");
-    netlist_free(&nl);
-    tap_ok(!netlist_parse_word("192.0.2.1/24", &n, &why), "host bits beyond the prefix refused");
-    tap_ok(!netlist_parse_word("192.0.2.0/33", &n, &why), "IPv4 prefix > 32 refused");
-    tap_ok(!netlist_parse_word("example.com", &n, &why), "a name refused");
-    tap_ok(netlist_parse_word("0.0.0.0/0", &n, &why), "everything");
-}
-
 int main(void)
 {
     conf_report rep;
@@ -222,7 +195,6 @@ int main(void)
     test_transport();
     test_forward();
     test_entry();
-    test_netlist();
     conf_unref(cfg);
     return tap_done();
 }

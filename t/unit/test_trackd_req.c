@@ -115,7 +115,7 @@ static void req(int method, const char *path, const char *ua, const char *ctype,
     rq.body = body;
     rq.body_len = body ? strlen(body) : 0;
     rq.now_ms = now_ms;
-    clientip_parse("198.51.100.23", 13, &rq.client);
+    netlist_addr_parse("198.51.100.23", 13, &rq.client);
     trackresp_init(rs);
     trackreq_handle(&st, &env, &rq, rs);
 }
@@ -250,7 +250,7 @@ static void test_admin(void)
     memset(&rq, 0, sizeof(rq));
     rq.method = TM_GET;
     rq.path = "/metrics";
-    clientip_parse("127.0.0.1", 9, &rq.client);
+    netlist_addr_parse("127.0.0.1", 9, &rq.client);
     trackresp_init(&rs);
     trackreq_handle(&st, &env, &rq, &rs);
     tap_ok(rs.status == 200 && strstr(buf_cstr(&rs.body), "sendgate_trackd_requests_total{"),

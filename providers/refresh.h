@@ -2,7 +2,7 @@
  * refresh.h - the refresher: provider APIs into the LMDB cache
  *
  * SYNOPSIS
- *	#include "policyd/refresh.h"
+ *	#include "providers/refresh.h"
  *
  *	http_global_init();      (providers/http.h; once, before any thread)
  *
@@ -70,8 +70,8 @@
  *	Logging: one line per refresh (info on success, warning on failure);
  *	tokens and webhook secrets are never logged.
  */
-#ifndef SG_POLICYD_REFRESH_H
-#define SG_POLICYD_REFRESH_H
+#ifndef SG_PROVIDERS_REFRESH_H
+#define SG_PROVIDERS_REFRESH_H
 
 #include <stdbool.h>
 #include <time.h>

@@ -22,8 +22,8 @@
  *	GnuTLS's reason. sendgate-trackd calls tlsfile_load at start and
  *	sendgatectl check-config calls it too: they cannot disagree.
  */
-#ifndef SG_TRACKD_TLSFILE_H
-#define SG_TRACKD_TLSFILE_H
+#ifndef SG_LIB_TLSFILE_H
+#define SG_LIB_TLSFILE_H
 
 #include <stddef.h>
 

@@ -13,7 +13,7 @@
  * Mailtrap client learnt about its path style and account. The daemon's
  * thread (refresher_*) only decides when to call refresh_provider.
  */
-#include "policyd/refresh.h"
+#include "providers/refresh.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

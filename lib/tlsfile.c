@@ -1,7 +1,10 @@
 /*
  * tlsfile.c - the TLS certificate and key of sendgate-trackd (see tlsfile.h)
+ *
+ * Linked by sendgate-trackd and sendgatectl (check-config) only: it needs
+ * GnuTLS, which the rest of the core library does not.
  */
-#include "trackd/tlsfile.h"
+#include "lib/tlsfile.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -18,8 +18,8 @@
  *	its IDNA A-label. Everything else is kept byte for byte: no
  *	normalisation.
  */
-#ifndef SG_TRACKD_REDIRECT_H
-#define SG_TRACKD_REDIRECT_H
+#ifndef SG_LIB_REDIRECT_H
+#define SG_LIB_REDIRECT_H
 
 #include <stdbool.h>
 

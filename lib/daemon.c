@@ -1,10 +1,10 @@
 /*
  * daemon.c - detach, pid file, privilege drop, systemd notification (see daemon.h)
  *
- * Data flow: main.c calls these around the set-up of sockets and cache;
- * nothing here touches mail or the cache.
+ * Data flow: each daemon's main.c calls these around the set-up of its
+ * sockets and files; nothing here touches mail or the cache.
  */
-#include "policyd/daemon.h"
+#include "lib/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,34 +169,48 @@ bool daemon_socket_group_check(const char *key, const char *group, char *err, si
     return false;
 }
 
+/* daemon_user_ids - the uid of user and the gid of group (user's own group when empty) */
+bool daemon_user_ids(const char *user, const char *group, uid_t *uid, gid_t *gid, char *err,
+                     size_t errlen)
+{
+    struct passwd *pw;
+
+    if ((pw = getpwnam(user)) == NULL) {
+        if (err)
+            snprintf(err, errlen, "unknown user '%s'", user);
+        return false;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    if (group && *group) {
+        struct group *gr = getgrnam(group);
+        if (gr == NULL) {
+            if (err)
+                snprintf(err, errlen, "unknown group '%s'", group);
+            return false;
+        }
+        *gid = gr->gr_gid;
+    }
+    return true;
+}
+
 /* daemon_drop_privileges - initgroups, setgid, setuid; verify root cannot come back */
 bool daemon_drop_privileges(const char *user, const char *group, char *err, size_t errlen)
 {
-    struct passwd *pw;
+    uid_t uid;
     gid_t gid;
 
     if (user == NULL || *user == '\0')
         return true;
-    if ((pw = getpwnam(user)) == NULL) {
-        snprintf(err, errlen, "unknown user '%s'", user);
+    if (!daemon_user_ids(user, group, &uid, &gid, err, errlen))
         return false;
-    }
-    gid = pw->pw_gid;
-    if (group && *group) {
-        struct group *gr = getgrnam(group);
-        if (gr == NULL) {
-            snprintf(err, errlen, "unknown group '%s'", group);
-            return false;
-        }
-        gid = gr->gr_gid;
-    }
-    if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid && getgid() == gid)
+    if (getuid() == uid && geteuid() == uid && getgid() == gid)
         return true;
-    if (initgroups(user, gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0) {
+    if (initgroups(user, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
         snprintf(err, errlen, "drop privileges to %s: %s", user, strerror(errno));
         return false;
     }
-    if (pw->pw_uid != 0 && setuid(0) == 0) {
+    if (uid != 0 && setuid(0) == 0) {
         snprintf(err, errlen, "drop privileges to %s: could regain root", user);
         return false;
     }
@@ -217,7 +231,8 @@ void daemon_raise_nofile(long want)
 
 /*
  * daemon_notify - sd_notify(3) without libsystemd: one datagram to
- * $NOTIFY_SOCKET ("@name" is the abstract namespace); false without one
+ * $NOTIFY_SOCKET ("@name" is the abstract namespace); false without one,
+ * or with errno set when it is not a socket address or the send failed
  */
 bool daemon_notify(const char *state)
 {
@@ -228,9 +243,12 @@ bool daemon_notify(const char *state)
     int fd;
     bool ok;
 
-    if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-        (n = strlen(path)) >= sizeof(sun.sun_path))
+    if (path == NULL)
         return false;
+    if ((path[0] != '/' && path[0] != '@') || (n = strlen(path)) >= sizeof(sun.sun_path)) {
+        errno = EINVAL;
+        return false;
+    }
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, n);

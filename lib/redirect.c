@@ -3,7 +3,9 @@
  *
  * Called by trackd for every verified click token just before answering
  * 302 (see redirect.h). A URL refused here is answered like a bad token:
- * 404 with the neutral page, never a redirect.
+ * 404 with the neutral page, never a redirect. The milter asks the same
+ * question before it wraps a link (milter/tracking.c): a destination
+ * trackd would refuse stays as the sender wrote it.
  *
  * The authority (between "//" and the first / ? # or backslash) is where
  * URL parsers disagree, and a disagreement decides where a browser goes.
@@ -14,7 +16,7 @@
  * else - "[::1" without its bracket, a zone id, "a@b@c", a space or
  * control byte, "%2e" in a host, a second colon - is refused, not repaired.
  */
-#include "trackd/redirect.h"
+#include "lib/redirect.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
