@@ -6,10 +6,12 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cache/cache.h"
 #include "lib/domain.h"
+#include "lib/netlist.h"
 
 /*
  * Mailtrap compliance_status values (seed page and older spec revisions).
@@ -189,6 +191,25 @@ static bool exempt_domain(const conf_list *l, const char *domain)
     return false;
 }
 
+/*
+ * verdict_set - an outcome decided outside the cache's rules (an
+ * unsubscribed recipient, the inbound edge): the action's code and
+ * enhanced status code, row, and the text as the caller words it (not
+ * cleaned: the reply writers make it safe for their protocol)
+ */
+void verdict_set(verdict *v, int action, const char *row, const char *fmt, ...)
+{
+    va_list ap;
+
+    memset(v, 0, sizeof(*v));
+    v->provider = -1;
+    v->row = row;
+    va_start(ap, fmt);
+    vsnprintf(v->text, sizeof(v->text), fmt, ap);
+    va_end(ap);
+    finish(v, action);
+}
+
 static void null_sender_row(const verdict_input *in, verdict *out)
 {
     out->row = "null-sender";
@@ -290,6 +311,77 @@ void verdict_unjudgeable_from(const verdict_input *in, const char *why, verdict 
     out->row = "unjudgeable-from";
     set_text(out, "cannot judge the From: header: %s", why);
     finish(out, h->unjudgeable_from);
+}
+
+/*
+ * verdict_combine - one more outcome for the same message: it replaces acc
+ * when stricter (reject > tempfail > accept; the earlier among equals)
+ * and acc keeps its settings, the first outcome's. True when replaced.
+ */
+bool verdict_combine(verdict *acc, const verdict *v)
+{
+    const cache_out_entry *keep = acc->settings;
+
+    if (verdict_strictness(v->action) <= verdict_strictness(acc->action))
+        return false;
+    *acc = *v;
+    acc->settings = keep;
+    return true;
+}
+
+/*
+ * verdict_domains - every sending domain judged, the strictest outcome
+ *
+ * in gives the configuration, sender, recipients and time; each domain is
+ * looked up in c and judged with verdict_decide (no domain at all: judged
+ * as a sender without one). The first domain's record is read into first,
+ * where the verdict's settings point; the others into a scratch record.
+ * A cache handle or a record that is missing (out of memory) makes the
+ * lookup a cache error. unjudgeable, when not NULL, says why the From:
+ * domains are not all known: verdict_unjudgeable_from is one more outcome.
+ */
+void verdict_domains(const verdict_input *in, cache *c, const char (*domains)[DOMAIN_MAX], size_t n,
+                     const char *unjudgeable, cache_outbound *first, verdict *out)
+{
+    verdict_input one = *in;
+    cache_outbound *scratch = NULL;
+    verdict v;
+
+    for (size_t i = 0; i == 0 || i < n; i++) {
+        cache_outbound *rec =
+                i == 0 ? first : (scratch ? scratch : (scratch = malloc(sizeof(*scratch))));
+        one.domain = n ? domains[i] : NULL;
+        one.rec = rec;
+        if (rec == NULL || c == NULL)
+            one.lookup_rc = CACHE_ERROR;
+        else
+            one.lookup_rc = one.domain ? cache_get_outbound(c, one.domain, rec) : CACHE_NOTFOUND;
+        verdict_decide(&one, i == 0 ? out : &v);
+        if (i > 0)
+            verdict_combine(out, &v);
+    }
+    free(scratch);
+    if (unjudgeable) {
+        verdict_unjudgeable_from(&one, unjudgeable, &v);
+        verdict_combine(out, &v);
+    }
+}
+
+/*
+ * verdict_outgoing - is the mail outgoing? (see verdict.h)
+ *
+ * services are compared without regard to case when nocase (the milter's
+ * {daemon_name}), exactly otherwise (policy_context). internal may be
+ * NULL: no internal network.
+ */
+bool verdict_outgoing(const verdict_origin *o, const struct netlist *internal,
+                      const conf_list *services, bool nocase)
+{
+    if (o->login && *o->login)
+        return true;
+    if (internal && o->client_addr && *o->client_addr && netlist_match(internal, o->client_addr))
+        return true;
+    return o->service && *o->service && conf_list_has(services, o->service, nocase);
 }
 
 /*

@@ -30,6 +30,22 @@
  * The text is empty when the message is accepted.
  * Tracking and BCC settings come from the first provider in
  * general.provider_order that knows the domain.
+ *
+ * SEVERAL OUTCOMES
+ *	A message with several sending domains (every From: address), or a
+ *	request with several checks (the policy server: sender, inbound
+ *	recipient, unsubscription), gets the strictest outcome: reject >
+ *	tempfail > accept, the earlier among equals, the settings always the
+ *	first outcome's (verdict_combine). verdict_domains judges a list of
+ *	domains that way, reading the cache, as the milter does at end of
+ *	header and sendgatectl verdict does with --from-header.
+ *
+ * OUTGOING MAIL
+ *	verdict_outgoing: mail is outgoing when the client authenticated
+ *	(a SASL login), connected from an internal network, or came in
+ *	through a service listed as outgoing (the milter's {daemon_name} in
+ *	milter.outbound_daemons, the policy server's policy_context in
+ *	policyd.outgoing_contexts). Everything else is inbound.
  */
 #ifndef SG_CACHE_VERDICT_H
 #define SG_CACHE_VERDICT_H
@@ -37,9 +53,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cache/cache.h"
 #include "cache/record.h"
 #include "lib/addr.h"
 #include "lib/conf.h"
+#include "lib/domain.h"
 
 #define VERDICT_TEXT_MAX 400
 
@@ -64,8 +82,24 @@ typedef struct verdict {
     char text[VERDICT_TEXT_MAX];     /* reply text: no CR/LF, '%' not yet escaped */
 } verdict;
 
+/* where a message comes from, as the MTA tells it */
+typedef struct verdict_origin {
+    const char *login;       /* SASL login ({auth_authen}, sasl_username); NULL or "" if none */
+    const char *client_addr; /* the client's IP address as text; NULL or "" when unknown */
+    const char *service;     /* the service it came in through ({daemon_name}, policy_context) */
+} verdict_origin;
+
+struct netlist;
+
 void verdict_decide(const verdict_input *in, verdict *out);
 void verdict_unjudgeable_from(const verdict_input *in, const char *why, verdict *out);
+void verdict_domains(const verdict_input *in, cache *c, const char (*domains)[DOMAIN_MAX], size_t n,
+                     const char *unjudgeable, cache_outbound *first, verdict *out);
+bool verdict_combine(verdict *acc, const verdict *v);
+void verdict_set(verdict *v, int action, const char *row, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+bool verdict_outgoing(const verdict_origin *o, const struct netlist *internal,
+                      const conf_list *services, bool nocase);
 int verdict_strictness(int action);
 const char *verdict_action_name(int action);
 bool verdict_map_mailtrap(const char *status, int *send, const char **reason);

@@ -110,11 +110,11 @@ static int cmd_verdict(ctl *c, int argc, char **argv)
     cache *ca;
     cache_outbound *rec;
     verdict_input in;
-    verdict v, one;
+    verdict v;
     char sender[ADDR_MAX], dom[DOMAIN_MAX], why[ERRBUF_MAX];
     const char *unjudgeable = NULL;
     addr_from *f = calloc(1, sizeof(*f));
-    int ch, best = -1;
+    int ch;
 
     if (f == NULL)
         return EX_OSERR;
@@ -138,7 +138,7 @@ static int cmd_verdict(ctl *c, int argc, char **argv)
         unjudgeable = from_domains(cfg, sender, f);
     else if (*sender)
         memcpy(f->domains[f->n_domains++], dom, sizeof(dom));
-    if ((rec = calloc(f->n_domains ? f->n_domains : 1, sizeof(*rec))) == NULL)
+    if ((rec = calloc(1, sizeof(*rec))) == NULL)
         return free(f), EX_OSERR;
     memset(&in, 0, sizeof(in));
     in.cfg = cfg;
@@ -146,26 +146,7 @@ static int cmd_verdict(ctl *c, int argc, char **argv)
     in.rcpts = (const char *const *)argv + 2;
     in.n_rcpts = (size_t)argc - 2;
     in.now = (int64_t)time(NULL);
-    for (size_t i = 0; i == 0 || i < f->n_domains; i++) { /* strictest wins, as in the milter */
-        in.domain = f->n_domains ? f->domains[i] : NULL;
-        in.rec = &rec[i];
-        in.lookup_rc = in.domain ? cache_get_outbound(ca, in.domain, &rec[i]) : CACHE_NOTFOUND;
-        verdict_decide(&in, &one);
-        if (verdict_strictness(one.action) > best) {
-            const cache_out_entry *keep = best < 0 ? one.settings : v.settings;
-            best = verdict_strictness(one.action);
-            v = one;
-            v.settings = keep;
-        }
-    }
-    if (unjudgeable) {
-        verdict_unjudgeable_from(&in, unjudgeable, &one);
-        if (verdict_strictness(one.action) > best) {
-            const cache_out_entry *keep = v.settings;
-            v = one;
-            v.settings = keep;
-        }
-    }
+    verdict_domains(&in, ca, f->domains, f->n_domains, unjudgeable, rec, &v); /* as the milter */
     if (c->json)
         ctl_print_json(verdict_json(sender, f, unjudgeable, &v));
     else

@@ -97,11 +97,6 @@ bool body_append(milter_body *b, const void *data, size_t len)
     return true;
 }
 
-bool body_spilled(const milter_body *b)
-{
-    return b->fd >= 0;
-}
-
 /* body_view - the whole body as one read-only byte range (NULL on failure) */
 const unsigned char *body_view(milter_body *b, size_t *len)
 {

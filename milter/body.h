@@ -34,7 +34,6 @@ typedef struct milter_body {
 void body_init(milter_body *b, size_t mem_limit, size_t max_size, const char *tmpdir);
 bool body_append(milter_body *b, const void *data, size_t len);
 const unsigned char *body_view(milter_body *b, size_t *len);
-bool body_spilled(const milter_body *b);
 void body_free(milter_body *b);
 
 #endif

@@ -3,9 +3,11 @@
  *
  * One milter_conn per SMTP connection (negotiate/connect to close), one
  * milter_msg per transaction (MAIL FROM to end of message or abort). The
- * callbacks only gather what the MTA says and hand the decisions to the
- * modules: outgoing.c (does the milter act at all), cache/verdict.c (may
- * the domain send), tracking.c (the body), apply.c (the changes).
+ * callbacks only gather what the MTA says into the transaction (msg.c) and
+ * hand the decisions to the modules: cache/verdict.c (does the milter act
+ * at all: verdict_outgoing; may the domains send: verdict_domains),
+ * tracking.c (the body), apply.c (the changes), reply.c (a refusal). The
+ * configuration and the cache come from state.c.
  *
  * WHEN THINGS ARE DECIDED
  *	connect      client address and {daemon_name}: outgoing or not yet known
@@ -30,18 +32,25 @@
  *	             recipients, recipients who unsubscribed from the From:
  *	             domain removed, the rewrite step, one log line
  */
+#include "milter/callbacks.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cache/suppress.h"
+#include "cache/verdict.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 #include "milter/apply.h"
-#include "milter/milter.h"
 #include "milter/mlt.h"
+#include "milter/msg.h"
+#include "milter/reply.h"
+#include "milter/state.h"
 #include "milter/tracking.h"
 
 struct smfiDesc milter_desc = {
@@ -81,6 +90,16 @@ static sfsistat no_reply(bool agreed)
 {
     return agreed ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
+
+/* one SMTP connection */
+typedef struct milter_conn {
+    milter_config *mc;
+    bool outgoing;
+    bool non_smtpd; /* sendmail(1)/pickup submission: never reject a recipient */
+    char client_addr[64];
+    char client_name[256];
+    milter_msg *msg;
+} milter_conn;
 
 typedef struct conn_priv {
     milter_conn c;
@@ -166,6 +185,14 @@ static bool sockaddr_text(const _SOCK_ADDR *sa, char *out, size_t len, int *port
     return false;
 }
 
+/* is_outgoing - does the milter act on this connection's mail? (verdict_outgoing) */
+static bool is_outgoing(const milter_conn *c, const char *auth_authen, const char *daemon_name)
+{
+    verdict_origin o = {auth_authen, c->client_addr, daemon_name};
+
+    return verdict_outgoing(&o, &c->mc->internal, &c->mc->cfg->milter.outbound_daemons, true);
+}
+
 /* milter_connect - take a configuration reference; note who is connecting */
 sfsistat milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
@@ -180,47 +207,15 @@ sfsistat milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
     }
     c = &p->c;
     if (c->mc == NULL)
-        c->mc = milter_config_get();
+        c->mc = state_config_get();
     snprintf(c->client_name, sizeof(c->client_name), "%s", host ? host : "");
     if (!sockaddr_text(addr, c->client_addr, sizeof(c->client_addr), &port))
         c->client_addr[0] = '\0';
     /* Postfix presents sendmail(1)/pickup submissions as localhost, port 0 */
     c->non_smtpd = port == 0 && host && strcmp(host, "localhost") == 0;
     dn = mlt_getsymval(ctx, "{daemon_name}");
-    c->outgoing = milter_is_outgoing(c->mc, c->client_addr, dn, NULL, &c->why_outgoing);
+    c->outgoing = is_outgoing(c, NULL, dn);
     return SMFIS_CONTINUE;
-}
-
-/* msg_new - a fresh transaction context */
-static milter_msg *msg_new(const milter_config *mc)
-{
-    milter_msg *m = calloc(1, sizeof(*m));
-
-    if (m == NULL)
-        return NULL;
-    clock_gettime(CLOCK_MONOTONIC, &m->started);
-    addr_from_init(&m->from);
-    body_init(&m->body, mc->cfg->milter.body_memory_limit, mc->cfg->milter.max_rewrite_size,
-              *mc->cfg->milter.temp_dir ? mc->cfg->milter.temp_dir : getenv("TMPDIR"));
-    return m;
-}
-
-/* milter_msg_free - everything a transaction held */
-void milter_msg_free(milter_msg *m)
-{
-    if (m == NULL)
-        return;
-    for (size_t i = 0; i < m->n_rcpts; i++)
-        free(m->rcpts[i]);
-    free(m->rcpts);
-    for (size_t i = 0; i < m->n_hdrs; i++) {
-        free(m->hdrs[i].name);
-        free(m->hdrs[i].value);
-    }
-    free(m->hdrs);
-    free(m->rec);
-    body_free(&m->body);
-    free(m);
 }
 
 /* qid_refresh - the queue id once the MTA knows it (Postfix: from DATA on) */
@@ -231,18 +226,6 @@ static const char *qid_refresh(SMFICTX *ctx, milter_msg *m)
     if (m->qid[0] == '\0' && (q = mlt_getsymval(ctx, "i")) != NULL)
         snprintf(m->qid, sizeof(m->qid), "%s", q);
     return m->qid;
-}
-
-/* keep_stricter - v replaces *out when stricter (the first verdict's settings stay) */
-static void keep_stricter(verdict *out, const verdict *v, int *best)
-{
-    const cache_out_entry *keep = *best < 0 ? v->settings : out->settings;
-
-    if (verdict_strictness(v->action) > *best) {
-        *best = verdict_strictness(v->action);
-        *out = *v;
-        out->settings = keep;
-    }
 }
 
 /*
@@ -256,11 +239,7 @@ static void keep_stricter(verdict *out, const verdict *v, int *best)
 static void decide(milter_conn *c, milter_msg *m, const char *const *rcpts, size_t n_rcpts,
                    const char *unjudgeable, verdict *out)
 {
-    cache *ca = milter_cache();
-    cache_outbound *tmp = NULL;
     verdict_input in;
-    const char *none = NULL;
-    int best = -1;
 
     memset(&in, 0, sizeof(in));
     in.cfg = c->mc->cfg;
@@ -270,28 +249,7 @@ static void decide(milter_conn *c, milter_msg *m, const char *const *rcpts, size
     in.now = (int64_t)time(NULL);
     if (m->rec == NULL)
         m->rec = malloc(sizeof(*m->rec));
-    for (size_t i = 0; i == 0 || i < m->n_domains; i++) {
-        cache_outbound *rec = i == 0 ? m->rec : (tmp ? tmp : (tmp = malloc(sizeof(*tmp))));
-        verdict v;
-        in.domain = m->n_domains ? m->domains[i] : none;
-        in.rec = rec;
-        if (rec == NULL)
-            in.lookup_rc = CACHE_ERROR;
-        else if (ca == NULL)
-            in.lookup_rc = CACHE_ERROR;
-        else
-            in.lookup_rc = in.domain ? cache_get_outbound(ca, in.domain, rec) : CACHE_NOTFOUND;
-        verdict_decide(&in, &v);
-        if (i > 0)
-            v.settings = NULL; /* settings come from the first domain only */
-        keep_stricter(out, &v, &best);
-    }
-    free(tmp);
-    if (unjudgeable) {
-        verdict v;
-        verdict_unjudgeable_from(&in, unjudgeable, &v);
-        keep_stricter(out, &v, &best);
-    }
+    verdict_domains(&in, state_cache(), m->domains, m->n_domains, unjudgeable, m->rec, out);
     m->decided = true;
 }
 
@@ -301,18 +259,16 @@ sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
     conn_priv *p = priv_get(ctx);
     milter_conn *c;
     milter_msg *m;
-    const char *why, *auth;
     char reason[ERRBUF_MAX];
 
     if (p == NULL || p->c.mc == NULL)
         return SMFIS_TEMPFAIL;
     c = &p->c;
-    milter_msg_free(c->msg);
+    msg_free(c->msg);
     c->msg = NULL;
-    auth = mlt_getsymval(ctx, "{auth_authen}");
-    if (!c->outgoing && !milter_is_outgoing(c->mc, c->client_addr, NULL, auth, &why))
+    if (!c->outgoing && !is_outgoing(c, mlt_getsymval(ctx, "{auth_authen}"), NULL))
         return SMFIS_ACCEPT; /* inbound: untouched */
-    if ((c->msg = m = msg_new(c->mc)) == NULL)
+    if ((c->msg = m = msg_new(c->mc->cfg)) == NULL)
         return SMFIS_TEMPFAIL;
     if (!addr_envelope(argv[0] ? argv[0] : "", m->sender, reason, sizeof(reason))) {
         log_qid(LOG_WARNING, NULL, "MAIL FROM %s: %s; treated as having no domain", argv[0],
@@ -327,38 +283,18 @@ sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
         snprintf(m->domains[m->n_domains++], DOMAIN_MAX, "%s", m->env_domain);
     m->domain_from = "envelope";
     decide(c, m, NULL, 0, NULL, &m->v);
-    return milter_apply_verdict(ctx, &m->v, NULL, "MAIL FROM");
-}
-
-/* rcpt_add - remember an accepted recipient (bare address) */
-static bool rcpt_add(milter_msg *m, const char *rcpt)
-{
-    if (m->n_rcpts == m->cap_rcpts) {
-        size_t cap = m->cap_rcpts ? m->cap_rcpts * 2 : 8;
-        char **v = realloc(m->rcpts, cap * sizeof(*v));
-        if (v == NULL)
-            return false;
-        m->rcpts = v;
-        m->cap_rcpts = cap;
-    }
-    return (m->rcpts[m->n_rcpts] = strdup(rcpt)) != NULL && ++m->n_rcpts;
+    return reply_verdict(ctx, &m->v, NULL, "MAIL FROM");
 }
 
 /* suppressed_verdict - the refusal for a recipient who unsubscribed from domain */
 static bool suppressed_verdict(milter_conn *c, const char *domain, const char *rcpt, verdict *v)
 {
-    cache *ca = milter_cache();
+    cache *ca = state_cache();
 
     if (ca == NULL || suppress_check(ca, domain, rcpt, NULL) != CACHE_OK)
         return false;
-    memset(v, 0, sizeof(*v));
-    v->action = c->mc->cfg->handling.suppressed_recipient;
-    v->row = "suppressed-recipient";
-    v->provider = -1;
-    v->code = v->action == CONF_REJECT ? 550 : 451;
-    v->esc = v->action == CONF_REJECT ? "5.7.1" : "4.7.1";
-    snprintf(v->text, sizeof(v->text), "recipient %s unsubscribed from mail sent by %s", rcpt,
-             domain);
+    verdict_set(v, c->mc->cfg->handling.suppressed_recipient, "suppressed-recipient",
+                "recipient %s unsubscribed from mail sent by %s", rcpt, domain);
     return v->action != CONF_ACCEPT;
 }
 
@@ -380,14 +316,14 @@ sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     if (!c->non_smtpd) {
         one[0] = rcpt;
         if (m->have_env_domain && suppressed_verdict(c, m->env_domain, rcpt, &v))
-            return milter_apply_verdict(ctx, &v, NULL, "RCPT TO");
+            return reply_verdict(ctx, &v, NULL, "RCPT TO");
         if (m->decided && m->n_domains) { /* envelope source: demo domains check each recipient */
             decide(c, m, one, 1, NULL, &v);
             if (v.action != CONF_ACCEPT)
-                return milter_apply_verdict(ctx, &v, NULL, "RCPT TO");
+                return reply_verdict(ctx, &v, NULL, "RCPT TO");
         }
     }
-    if (!rcpt_add(m, rcpt))
+    if (!msg_add_rcpt(m, rcpt))
         return SMFIS_TEMPFAIL;
     return SMFIS_CONTINUE;
 }
@@ -414,41 +350,6 @@ static bool is_from(const char *name)
     return name[n] == '\0';
 }
 
-/* keep_header - one more field for the rewrite step, within the bounds of milter.h */
-static void keep_header(milter_msg *m, const char *name, const char *value)
-{
-    size_t nl = strlen(name), vl = strlen(value);
-    milter_header *h;
-
-    if (m->n_hdrs == MILTER_MAX_HEADERS || m->hdr_bytes + nl + vl > MILTER_MAX_HEADER_BYTES) {
-        m->too_many_headers = true;
-        return;
-    }
-    if (m->n_hdrs == m->cap_hdrs) {
-        size_t cap = m->cap_hdrs ? m->cap_hdrs * 2 : 32;
-        milter_header *v;
-        if (cap > MILTER_MAX_HEADERS)
-            cap = MILTER_MAX_HEADERS;
-        if ((v = realloc(m->hdrs, cap * sizeof(*v))) == NULL) {
-            m->too_many_headers = true;
-            return;
-        }
-        m->hdrs = v;
-        m->cap_hdrs = cap;
-    }
-    h = &m->hdrs[m->n_hdrs];
-    h->name = strdup(name);
-    h->value = strdup(value);
-    if (h->name == NULL || h->value == NULL) {
-        free(h->name);
-        free(h->value);
-        m->too_many_headers = true;
-        return;
-    }
-    m->hdr_bytes += nl + vl;
-    m->n_hdrs++;
-}
-
 /* milter_header_cb - read From: fields as they come; keep the fields for rewriting */
 sfsistat milter_header_cb(SMFICTX *ctx, char *name, char *value)
 {
@@ -464,7 +365,7 @@ sfsistat milter_header_cb(SMFICTX *ctx, char *name, char *value)
     if (p->c.mc->cfg->milter.domain_source == MILTER_SOURCE_HEADER && is_from(name))
         addr_from_field(&m->from, value);
     if (!m->too_many_headers)
-        keep_header(m, name, value);
+        msg_keep_header(m, name, value);
     return no_reply(p->caps.nr_hdr);
 }
 
@@ -577,7 +478,7 @@ static void eom_bcc(SMFICTX *ctx, conn_priv *p, milter_msg *m)
         snprintf(addr, sizeof(addr), "<%s>", s->bcc[i].addr);
         if (mlt_addrcpt(ctx, addr, p->caps.addrcpt_par ? "NOTIFY=NEVER" : NULL) == MI_SUCCESS) {
             m->bcc_added++;
-            rcpt_add(m, s->bcc[i].addr);
+            msg_add_rcpt(m, s->bcc[i].addr);
             log_qid(LOG_INFO, m->qid, "added BCC recipient %s%s", addr,
                     p->caps.addrcpt_par ? " NOTIFY=NEVER" : "");
         } else {
@@ -649,8 +550,8 @@ sfsistat milter_eom(SMFICTX *ctx)
     c = &p->c;
     qid_refresh(ctx, m);
     if (m->refusing) { /* decided at end of header; the body was skipped */
-        sfsistat rc = milter_apply_verdict(ctx, &m->refuse, m->qid, "end of message");
-        milter_msg_free(m);
+        sfsistat rc = reply_verdict(ctx, &m->refuse, m->qid, "end of message");
+        msg_free(m);
         c->msg = NULL;
         return rc;
     }
@@ -666,7 +567,7 @@ sfsistat milter_eom(SMFICTX *ctx)
             verdict_action_name(m->v.action), m->v.row,
             m->v.provider >= 0 ? cache_provider_name(m->v.provider) : "-", m->bcc_added,
             m->rcpts_removed, body, m->body.len, elapsed_ms(m));
-    milter_msg_free(m);
+    msg_free(m);
     c->msg = NULL;
     return SMFIS_CONTINUE;
 }
@@ -677,7 +578,7 @@ sfsistat milter_abort(SMFICTX *ctx)
     conn_priv *p = priv_get(ctx);
 
     if (p) {
-        milter_msg_free(p->c.msg);
+        msg_free(p->c.msg);
         p->c.msg = NULL;
     }
     return SMFIS_CONTINUE;
@@ -690,9 +591,9 @@ sfsistat milter_close(SMFICTX *ctx)
 
     if (p == NULL)
         return SMFIS_CONTINUE;
-    milter_msg_free(p->c.msg);
+    msg_free(p->c.msg);
     if (p->c.mc)
-        milter_config_put(p->c.mc);
+        state_config_put(p->c.mc);
     free(p);
     mlt_setpriv(ctx, NULL);
     return SMFIS_CONTINUE;

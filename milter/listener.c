@@ -27,7 +27,7 @@
 
 #include "lib/endpoint.h"
 #include "lib/log.h"
-#include "milter/milter.h"
+#include "milter/callbacks.h"
 
 /* listener_nodelay_all - TCP_NODELAY on every listening TCP socket of ours on port; count */
 int listener_nodelay_all(int port)

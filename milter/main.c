@@ -22,9 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <openssl/crypto.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,160 +31,19 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "cache/verdict.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
+#include "milter/callbacks.h"
 #include "milter/listener.h"
-#include "milter/milter.h"
+#include "milter/state.h"
 #include "milter/testmode.h"
-#include "milter/tracking.h"
 #include "lib/daemon.h"
 
 #define MILTER_DEFAULT_CONF SG_CONFDIR "/sendgate.conf"
 
-static pthread_mutex_t milter_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
-static milter_config *milter_current;
-static cache *milter_cache_handle;
 static const char *milter_conf_path = MILTER_DEFAULT_CONF;
 static bool milter_conf_explicit;
-
-/* milter_user_name - the user this process runs as, for messages */
-static const char *milter_user_name(void)
-{
-    struct passwd *pw = getpwuid(geteuid());
-
-    return pw ? pw->pw_name : "?";
-}
-
-/* milter_key_fix - the command that makes the first unusable key file usable */
-static void milter_key_fix(const conf *cfg, char *fix, size_t len)
-{
-    struct group *gr = getgrgid(getegid());
-
-    for (size_t i = 0; i < cfg->tracking.key_files.n; i++) {
-        const char *f = cfg->tracking.key_files.v[i];
-        if (access(f, F_OK) != 0) {
-            snprintf(fix, len, "sendgatectl token genkey %s", f);
-            return;
-        }
-        if (access(f, R_OK) != 0) {
-            snprintf(fix, len, "chgrp %s %s && chmod 0640 %s", gr ? gr->gr_name : "sendgate", f, f);
-            return;
-        }
-    }
-    snprintf(fix, len, "sendgatectl check-config names the command");
-}
-
-/* milter_config_build - a configuration bundle from a loaded conf (consumes cfg) */
-static milter_config *milter_config_build(conf *cfg, char *err, size_t errlen)
-{
-    milter_config *mc = calloc(1, sizeof(*mc));
-
-    if (mc == NULL) {
-        conf_unref(cfg);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    mc->cfg = cfg;
-    mc->refcnt = 1;
-    if (!netlist_parse(&mc->internal, &cfg->milter.internal_networks, 0, err, errlen)) {
-        milter_config_put(mc);
-        return NULL;
-    }
-    if (cfg->tracking.key_files.n == 0 && *cfg->tracking.default_host) {
-        snprintf(err, errlen,
-                 "tracking.default_host = %s, but tracking.key_files is empty: links cannot be "
-                 "signed; fix: sendgatectl token genkey %s/token-1.key and list it in "
-                 "tracking.key_files, or empty tracking.default_host to turn tracking off",
-                 cfg->tracking.default_host, SG_CONFDIR);
-        milter_config_put(mc);
-        return NULL;
-    } else if (cfg->tracking.key_files.n == 0) {
-        /* tracking is off: mail goes out unchanged, as the operator chose */
-        log_info("tracking is off (tracking.key_files is empty)");
-    } else if ((mc->tracking = tracking_state_new(cfg, err, errlen)) == NULL) {
-        /* configured but unusable: refuse, rather than send tracked domains' mail untracked */
-        char why[400], fix[300];
-        int n;
-        snprintf(why, sizeof(why), "%s", err);
-        char *generic = strstr(why, "; fix: "); /* the loader's general advice: ours is exact */
-        if (generic)
-            *generic = '\0';
-        milter_key_fix(cfg, fix, sizeof(fix));
-        n = snprintf(err, errlen,
-                     "tracking.key_files: %s; the milter (user %s) must read every key file to "
-                     "sign links; fix: %s, or empty tracking.key_files to send mail untracked",
-                     why, milter_user_name(), fix);
-        if (n < 0 || (size_t)n >= errlen) /* very long paths: say at least what to run */
-            snprintf(err, errlen, "tracking.key_files: cannot load the keys; fix: %s", fix);
-        milter_config_put(mc);
-        return NULL;
-    }
-    err[0] = '\0';
-    return mc;
-}
-
-/* milter_config_get - a reference on the current configuration */
-milter_config *milter_config_get(void)
-{
-    milter_config *mc;
-
-    pthread_mutex_lock(&milter_cfg_lock);
-    mc = milter_current;
-    mc->refcnt++;
-    pthread_mutex_unlock(&milter_cfg_lock);
-    return mc;
-}
-
-/* milter_config_put - drop a reference; the last one frees the bundle */
-void milter_config_put(milter_config *mc)
-{
-    bool last;
-
-    pthread_mutex_lock(&milter_cfg_lock);
-    last = --mc->refcnt == 0;
-    pthread_mutex_unlock(&milter_cfg_lock);
-    if (!last)
-        return;
-    netlist_free(&mc->internal);
-    tracking_state_free(mc->tracking);
-    conf_unref(mc->cfg);
-    free(mc);
-}
-
-/*
- * milter_cache - the process's cache handle. Opened with CACHE_RETRY: a
- * cache that is missing or damaged still gives a handle, which answers
- * CACHE_ERROR (handling.cache_error) and reopens itself every few seconds;
- * the milter never repairs it (sendgate-policyd does). NULL only when out
- * of memory, then retried every 10 seconds.
- */
-cache *milter_cache(void)
-{
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    static time_t last_try;
-    cache *c;
-
-    pthread_mutex_lock(&lock);
-    if (milter_cache_handle == NULL && time(NULL) - last_try >= 10) {
-        milter_config *mc = milter_config_get();
-        cache_opts o = cache_opts_from_conf(mc->cfg, CACHE_RETRY);
-        char err[512] = "";
-        last_try = time(NULL);
-        milter_cache_handle =
-                cache_open(mc->cfg->general.cache_path, CACHE_RDONLY, &o, err, sizeof(err));
-        if (milter_cache_handle == NULL || *err)
-            log_err("%s; handling.cache_error applies until it can be opened",
-                    *err ? err : "out of memory");
-        else
-            log_info("cache %s opened", mc->cfg->general.cache_path);
-        if (milter_cache_handle)
-            cache_set_required(milter_cache_handle, verdict_required(mc->cfg));
-        milter_config_put(mc);
-    }
-    c = milter_cache_handle;
-    pthread_mutex_unlock(&lock);
-    return c;
-}
 
 /* milter_load - read and check the configuration; NULL with the problems logged */
 static conf *milter_load(void)
@@ -212,24 +69,20 @@ static conf *milter_load(void)
 static void milter_reload(void)
 {
     conf *cfg = milter_load();
-    milter_config *mc, *old;
+    milter_config *mc;
     char err[512] = "";
 
     if (cfg == NULL) {
         log_err("reload refused: %s has errors; the running configuration stays", milter_conf_path);
         return;
     }
-    if ((mc = milter_config_build(cfg, err, sizeof(err))) == NULL) {
+    if ((mc = state_config_build(cfg, err, sizeof(err))) == NULL) {
         log_err("reload refused: %s; the running configuration stays", err);
         return;
     }
-    pthread_mutex_lock(&milter_cfg_lock);
-    old = milter_current;
-    milter_current = mc;
-    pthread_mutex_unlock(&milter_cfg_lock);
-    milter_config_put(old);
-    if (milter_cache() != NULL) /* providers enabled or disabled: what lookups need */
-        cache_set_required(milter_cache(), verdict_required(mc->cfg));
+    state_config_install(mc);  /* the reload worker is the only one that installs */
+    if (state_cache() != NULL) /* providers enabled or disabled: what lookups need */
+        cache_set_required(state_cache(), verdict_required(mc->cfg));
     log_set_level(log_level_parse(conf_enum_text(mc->cfg, CK_general_log_level)));
     log_info("configuration reloaded from %s", milter_conf_path);
 }
@@ -336,10 +189,10 @@ static void usage(FILE *fp)
             MILTER_DEFAULT_CONF);
 }
 
-/* milter_serve - the daemon proper, after the configuration is known good */
-static int milter_serve(bool foreground)
+/* milter_serve_with - the daemon proper, started with the configuration mc */
+static int milter_serve_with(const milter_config *mc, bool foreground)
 {
-    milter_config *mc = milter_current;
+    milter_config *last;
     sigset_t set;
     pthread_t reloader, libmilter;
     char err[512];
@@ -362,7 +215,7 @@ static int milter_serve(bool foreground)
         daemon_detach_done(ready, EX_CANTCREAT);
         return EX_CANTCREAT;
     }
-    (void)milter_cache(); /* open it now, before libmilter starts threads */
+    (void)state_cache(); /* open it now, before libmilter starts threads */
     is_unix = strncmp(mc->cfg->milter.socket, "unix:", 5) == 0 ||
               strncmp(mc->cfg->milter.socket, "local:", 6) == 0;
     milter_noreply = is_unix;
@@ -401,9 +254,11 @@ static int milter_serve(bool foreground)
     pthread_cond_signal(&milter_sig_cond);
     pthread_mutex_unlock(&milter_sig_lock);
     pthread_join(reloader, NULL);
-    listener_close(milter_current->cfg);
-    if (*milter_current->cfg->milter.pid_file)
-        daemon_pidfile_remove(milter_current->cfg->milter.pid_file);
+    last = state_config_get(); /* the one running now: reloads may have changed it */
+    listener_close(last->cfg);
+    if (*last->cfg->milter.pid_file)
+        daemon_pidfile_remove(last->cfg->milter.pid_file);
+    state_config_put(last);
     if (milter_main_rc != MI_SUCCESS)
         return EX_SOFTWARE;
     if (by_itself) {
@@ -412,6 +267,16 @@ static int milter_serve(bool foreground)
         return EX_TEMPFAIL;
     }
     return 0;
+}
+
+/* milter_serve - the daemon, after the configuration is known good */
+static int milter_serve(bool foreground)
+{
+    milter_config *mc = state_config_get();
+    int rc = milter_serve_with(mc, foreground);
+
+    state_config_put(mc);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -429,6 +294,7 @@ int main(int argc, char **argv)
     bool foreground = false, use_syslog = false;
     testmode_args t;
     char err[512] = "";
+    milter_config *mc;
     conf *cfg;
     int ch, rc;
 
@@ -496,18 +362,17 @@ int main(int argc, char **argv)
              (foreground && !use_syslog) || t.message ? LOG_DEST_STDERR : LOG_DEST_SYSLOG,
              log_facility_parse(conf_enum_text(cfg, CK_general_syslog_facility)));
     log_set_level(log_level_parse(conf_enum_text(cfg, CK_general_log_level)));
-    if ((milter_current = milter_config_build(cfg, err, sizeof(err))) == NULL) {
+    if ((mc = state_config_build(cfg, err, sizeof(err))) == NULL) {
         log_err("%s", err);
         return EX_CONFIG;
     }
+    state_config_install(mc);
     if (t.message) {
         rc = testmode_run(&t);
         testmode_free(&t);
     } else {
         rc = milter_serve(foreground);
     }
-    if (milter_cache_handle)
-        cache_close(milter_cache_handle);
-    milter_config_put(milter_current);
+    state_end();
     return rc;
 }

@@ -1,20 +1,16 @@
 /*
- * reply.c - a verdict as an SMTP reply through smfi_setreply
- *
- * The verdict's text is already printable ASCII without CR/LF
- * (cache/verdict.c). smfi_setreply interprets '%' as a format
- * character, so every '%' is doubled; the text is bounded well under
- * libmilter's 980-octet reply limit.
+ * reply.c - a verdict as an SMTP reply through smfi_setreply (see reply.h)
  */
+#include "milter/reply.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
-#include "milter/milter.h"
 #include "milter/mlt.h"
 
-/* milter_reply_text - text safe for smfi_setreply: '%' doubled, printable ASCII only */
-void milter_reply_text(const char *text, char *out, size_t len)
+/* reply_text - text safe for smfi_setreply: '%' doubled, printable ASCII only */
+static void reply_text(const char *text, char *out, size_t len)
 {
     size_t n = 0;
 
@@ -30,14 +26,14 @@ void milter_reply_text(const char *text, char *out, size_t len)
     out[n] = '\0';
 }
 
-/* milter_apply_verdict - SMFIS_REJECT/TEMPFAIL with the reply set, or SMFIS_CONTINUE */
-sfsistat milter_apply_verdict(SMFICTX *ctx, const verdict *v, const char *qid, const char *stage)
+/* reply_verdict - SMFIS_REJECT/TEMPFAIL with the reply set, or SMFIS_CONTINUE */
+sfsistat reply_verdict(SMFICTX *ctx, const verdict *v, const char *qid, const char *stage)
 {
     char text[VERDICT_TEXT_MAX * 2 + 1], code[8];
 
     if (v->action == CONF_ACCEPT)
         return SMFIS_CONTINUE;
-    milter_reply_text(v->text, text, sizeof(text));
+    reply_text(v->text, text, sizeof(text));
     snprintf(code, sizeof(code), "%d", v->code);
     if (mlt_setreply(ctx, code, v->esc, text) != MI_SUCCESS)
         log_qid(LOG_WARNING, qid, "smfi_setreply failed; the MTA uses its default reply");

@@ -10,9 +10,10 @@
 #include <strings.h>
 #include <sysexits.h>
 
+#include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/log.h"
-#include "milter/milter.h"
+#include "milter/callbacks.h"
 #include "milter/mlt.h"
 
 typedef struct tm_header {

@@ -12,7 +12,8 @@
 #define SG_MILTER_TRACKING_H
 
 #include "milter/apply.h"
-#include "milter/milter.h"
+#include "milter/msg.h"
+#include "milter/state.h"
 
 void *tracking_state_new(const conf *cfg, char *err, size_t errlen);
 void tracking_state_free(void *st);

@@ -4,19 +4,18 @@
  * Data flow: server.c parses a request (policy.c or netstring.c + smap.c)
  * and calls decide_policy or decide_smap, which read the LMDB cache (short
  * read-only transactions, values copied out), apply cache/verdict.c or
- * inbound.c, and append the reply to the connection's output buffer.
- * Nothing here blocks on anything but a local LMDB read: the refresher
- * thread is the only one that talks to the providers.
+ * inbound.c, and return the answer: a verdict, or a socketmap status and
+ * value. server.c puts it on the wire (policy.c, smap.c). Nothing here
+ * blocks on anything but a local LMDB read: the refresher thread is the
+ * only one that talks to the providers.
  */
 #include "policyd/decide.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache/suppress.h"
-#include "cache/verdict.h"
 #include "lib/addr.h"
 #include "lib/domain.h"
 #include "lib/log.h"
@@ -42,42 +41,13 @@ void decide_free(decide_ctx *d)
     free(d);
 }
 
-/* strictness - reject > tempfail > accept */
-static int strictness(int action)
+/* decide_outgoing - SASL login, internal client, or a policy_context in outgoing_contexts */
+static bool decide_outgoing(const decide_ctx *d, const policy_req *r)
 {
-    return action == CONF_REJECT ? 2 : action == CONF_TEMPFAIL ? 1 : 0;
-}
+    verdict_origin o = {policy_get(r, PA_SASL_USERNAME), policy_get(r, PA_CLIENT_ADDRESS),
+                        policy_get(r, PA_POLICY_CONTEXT)};
 
-/* decide_set - record an outcome when it is stricter than what was decided so far */
-static void decide_set(decide_outcome *best, int action, const char *row, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static void decide_set(decide_outcome *best, int action, const char *row, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (strictness(action) <= strictness(best->action))
-        return;
-    best->action = action;
-    best->row = row;
-    best->code = action == CONF_REJECT ? 550 : 451;
-    best->esc = action == CONF_REJECT ? "5.7.1" : "4.7.1";
-    va_start(ap, fmt);
-    vsnprintf(best->text, sizeof(best->text), fmt, ap);
-    va_end(ap);
-}
-
-/* decide_outgoing - SASL login, internal client, or an outgoing policy_context */
-bool decide_outgoing(const decide_ctx *d, const policy_req *r)
-{
-    const struct conf_policyd *p = &d->cfg->policyd;
-
-    if (*policy_get(r, PA_SASL_USERNAME))
-        return true;
-    if (d->internal && d->internal->n &&
-        netlist_match(d->internal, policy_get(r, PA_CLIENT_ADDRESS)))
-        return true;
-    return *policy_get(r, PA_POLICY_CONTEXT) &&
-           conf_list_has(&p->outgoing_contexts, policy_get(r, PA_POLICY_CONTEXT), false);
+    return verdict_outgoing(&o, d->internal, &d->cfg->policyd.outgoing_contexts, false);
 }
 
 /* decide_sender_state - the stages where Postfix knows the envelope sender */
@@ -89,7 +59,7 @@ static bool decide_sender_state(const char *state)
 
 /* decide_sender - the verdict for the sending domain, exactly as the milter decides it */
 static void decide_sender(decide_ctx *d, const char *sender, const char *sdom, const char *rcpt,
-                          decide_outcome *best)
+                          verdict *best)
 {
     verdict_input in;
     verdict v;
@@ -108,8 +78,7 @@ static void decide_sender(decide_ctx *d, const char *sender, const char *sdom, c
         in.rec = in.lookup_rc == CACHE_OK ? &d->rec : NULL;
     }
     verdict_decide(&in, &v);
-    if (v.action != CONF_ACCEPT)
-        decide_set(best, v.action, v.row, "%s", v.text);
+    verdict_combine(best, &v);
 }
 
 /* decide_split - local part and normalised domain of a recipient address */
@@ -125,12 +94,13 @@ static bool decide_split(const char *addr, char *local, size_t llen, char dom[DO
 }
 
 /* decide_inbound_rcpt - the provider edge's verdict on a recipient of an inbound domain */
-static void decide_inbound_rcpt(decide_ctx *d, const char *rcpt, decide_outcome *best)
+static void decide_inbound_rcpt(decide_ctx *d, const char *rcpt, verdict *best)
 {
     char local[INBOUND_LOCAL_MAX], dom[DOMAIN_MAX];
     cache_inbound rec;
     const cache_in_entry *e;
     inbound_reject rej;
+    verdict v;
     int rc;
 
     if (!decide_split(rcpt, local, sizeof(local), dom))
@@ -138,51 +108,41 @@ static void decide_inbound_rcpt(decide_ctx *d, const char *rcpt, decide_outcome 
     memset(&rec, 0, sizeof(rec));
     rc = cache_get_inbound(d->cache, dom, &rec);
     if (rc == CACHE_ERROR) {
-        decide_set(best, d->cfg->handling.cache_error, "cache-error",
-                   "recipient rules for domain %s cannot be read; try again later", dom);
+        verdict_set(&v, d->cfg->handling.cache_error, "cache-error",
+                    "recipient rules for domain %s cannot be read; try again later", dom);
+        verdict_combine(best, &v);
         return;
     }
     if (rc == CACHE_OK && (e = inbound_entry(d->cfg, &rec)) != NULL &&
-        !inbound_rcpt_check(e, dom, local, &rej) &&
-        strictness(CONF_REJECT) > strictness(best->action)) {
-        best->action = CONF_REJECT;
-        best->code = rej.code;
-        best->esc = rej.esc;
-        best->row = rej.row;
-        snprintf(best->text, sizeof(best->text), "%s", rej.text);
+        !inbound_rcpt_check(e, dom, local, &rej)) {
+        verdict_set(&v, CONF_REJECT, rej.row, "%s", rej.text);
+        v.code = rej.code; /* the edge's own: 550 5.1.1, 550 5.1.2 */
+        v.esc = rej.esc;
+        verdict_combine(best, &v);
     }
     if (rc == CACHE_OK)
         cache_inbound_free(&rec);
 }
 
 /* decide_suppressed - the recipient unsubscribed from the sending domain */
-static void decide_suppressed(decide_ctx *d, const char *sdom, const char *rcpt,
-                              decide_outcome *best)
+static void decide_suppressed(decide_ctx *d, const char *sdom, const char *rcpt, verdict *best)
 {
     int rc = suppress_check(d->cache, sdom, rcpt, NULL);
+    verdict v;
 
     if (rc == CACHE_OK)
-        decide_set(best, d->cfg->handling.suppressed_recipient, "suppressed",
-                   "recipient %s has unsubscribed from mail from domain %s", rcpt, sdom);
+        verdict_set(&v, d->cfg->handling.suppressed_recipient, "suppressed",
+                    "recipient %s has unsubscribed from mail from domain %s", rcpt, sdom);
     else if (rc == CACHE_ERROR)
-        decide_set(best, d->cfg->handling.cache_error, "cache-error",
-                   "unsubscription list of domain %s cannot be read; try again later", sdom);
-}
-
-/* decide_action - the action line for an outcome */
-static void decide_action(const decide_outcome *o, buf *out)
-{
-    char action[DECIDE_TEXT_MAX + 32];
-
-    if (o->action == CONF_ACCEPT)
-        snprintf(action, sizeof(action), "DUNNO");
+        verdict_set(&v, d->cfg->handling.cache_error, "cache-error",
+                    "unsubscription list of domain %s cannot be read; try again later", sdom);
     else
-        snprintf(action, sizeof(action), "%d %s %s", o->code, o->esc, o->text);
-    policy_reply(out, action);
+        return;
+    verdict_combine(best, &v);
 }
 
 /* decide_log - one line per decision; accepted requests only at debug level */
-static void decide_log(const decide_outcome *o, const policy_req *r)
+static void decide_log(const verdict *o, const policy_req *r)
 {
     const char *sasl = *policy_get(r, PA_SASL_USERNAME) ? policy_get(r, PA_SASL_USERNAME) : "-";
 
@@ -202,68 +162,72 @@ static void decide_log(const decide_outcome *o, const policy_req *r)
             o->text, policy_get(r, PA_SENDER), policy_get(r, PA_RECIPIENT), sasl, o->row);
 }
 
-/* decide_policy - answer one request; returns the action taken (CONF_*) */
-int decide_policy(decide_ctx *d, const policy_req *r, buf *out, decide_outcome *res)
+/* decide_policy - the verdict on one request (out); returns its action (CONF_*) */
+int decide_policy(decide_ctx *d, const policy_req *r, verdict *out)
 {
-    decide_outcome best;
     const char *state = policy_get(r, PA_PROTOCOL_STATE), *rcpt = policy_get(r, PA_RECIPIENT);
     char sender[ADDR_MAX] = "", sdom[DOMAIN_MAX] = "";
     int scope = d->cfg->policyd.policy_scope;
     bool checked = scope == SCOPE_ALL || (scope == SCOPE_OUTGOING && decide_outgoing(d, r));
     bool is_rcpt = strcmp(state, "RCPT") == 0 && *rcpt;
 
-    memset(&best, 0, sizeof(best));
-    best.action = CONF_ACCEPT;
+    memset(out, 0, sizeof(*out));
+    out->action = CONF_ACCEPT;
+    out->provider = -1;
     /* an unusable sender is no null sender: it is checked as an unknown domain */
     if (r->v[PA_SENDER] && !addr_envelope(r->v[PA_SENDER], sender, NULL, 0))
         snprintf(sender, sizeof(sender), "?");
     if (*sender && !addr_domain(sender, sdom, NULL, 0))
         sdom[0] = '\0';
     if (checked && r->v[PA_SENDER] && decide_sender_state(state))
-        decide_sender(d, sender, sdom, is_rcpt ? rcpt : "", &best);
+        decide_sender(d, sender, sdom, is_rcpt ? rcpt : "", out);
     if (is_rcpt && d->cfg->policyd.inbound_checks)
-        decide_inbound_rcpt(d, rcpt, &best);
+        decide_inbound_rcpt(d, rcpt, out);
     if (is_rcpt && checked && *sdom)
-        decide_suppressed(d, sdom, rcpt, &best);
-    decide_action(&best, out);
-    decide_log(&best, r);
-    if (res)
-        *res = best;
-    return best.action;
+        decide_suppressed(d, sdom, rcpt, out);
+    decide_log(out, r);
+    return out->action;
 }
 
-/* decide_smap_inbound - the inbound record of a key's domain; false after a reply */
+/* decide_answer - a socketmap answer: status, and the value or reason */
+static void decide_answer(smap_result *out, int status, const char *value)
+{
+    out->status = status;
+    buf_reset(&out->value);
+    buf_append_str(&out->value, value);
+}
+
+/* decide_smap_inbound - the inbound record of a key's domain; false when answered */
 static bool decide_smap_inbound(decide_ctx *d, const char *domain, char dom[DOMAIN_MAX],
-                                cache_inbound *rec, const cache_in_entry **e, buf *out)
+                                cache_inbound *rec, const cache_in_entry **e, smap_result *out)
 {
     int rc;
 
     memset(rec, 0, sizeof(*rec));
     if (*domain == '\0' || *domain == '.' || *domain == '[' ||
         !domain_normalize(domain, strlen(domain), dom, NULL, 0)) {
-        smap_reply(out, SMAP_NOTFOUND, "");
+        decide_answer(out, SMAP_NOTFOUND, "");
         return false;
     }
     rc = cache_get_inbound(d->cache, dom, rec);
     if (rc == CACHE_ERROR) {
-        smap_reply(out, SMAP_TEMP, "sendgate cache cannot be read");
+        decide_answer(out, SMAP_TEMP, "sendgate cache cannot be read");
         return false;
     }
     if (rc != CACHE_OK || (*e = inbound_entry(d->cfg, rec)) == NULL) {
         if (rc == CACHE_OK)
             cache_inbound_free(rec);
-        smap_reply(out, SMAP_NOTFOUND, "");
+        decide_answer(out, SMAP_NOTFOUND, "");
         return false;
     }
     return true;
 }
 
 /* decide_smap_domain - relay (domains) and transport (addresses or domains) */
-static void decide_smap_domain(decide_ctx *d, int map, const char *key, buf *out)
+static void decide_smap_domain(decide_ctx *d, int map, const char *key, smap_result *out)
 {
     cache_inbound rec;
     const cache_in_entry *e = NULL;
-    buf val = BUF_INIT;
     char dom[DOMAIN_MAX];
 
     const char *at = strrchr(key, '@');
@@ -275,62 +239,58 @@ static void decide_smap_domain(decide_ctx *d, int map, const char *key, buf *out
      * relay_domains asks for domains only.
      */
     if (at && map == SMAP_RELAY) {
-        smap_reply(out, SMAP_NOTFOUND, "");
+        decide_answer(out, SMAP_NOTFOUND, "");
         return;
     }
     if (!decide_smap_inbound(d, at ? at + 1 : key, dom, &rec, &e, out))
         return;
     if (map == SMAP_RELAY && e->active)
-        smap_reply(out, SMAP_OK, dom);
-    else if (map == SMAP_TRANSPORT && inbound_transport(d->cfg, e, &val) && !buf_failed(&val))
-        smap_reply(out, SMAP_OK, buf_cstr(&val));
+        decide_answer(out, SMAP_OK, dom);
+    else if (map == SMAP_TRANSPORT && inbound_transport(d->cfg, e, &out->value) &&
+             !buf_failed(&out->value))
+        out->status = SMAP_OK;
     else
-        smap_reply(out, SMAP_NOTFOUND, "");
+        decide_answer(out, SMAP_NOTFOUND, "");
     cache_inbound_free(&rec);
-    buf_free(&val);
 }
 
 /* decide_smap_forward - virtual_alias_maps: local@domain or @domain */
-static void decide_smap_forward(decide_ctx *d, const char *key, buf *out)
+static void decide_smap_forward(decide_ctx *d, const char *key, smap_result *out)
 {
     const char *at = strrchr(key, '@');
     char local[INBOUND_LOCAL_MAX];
     cache_inbound rec;
     const cache_in_entry *e = NULL;
-    buf val = BUF_INIT;
     char dom[DOMAIN_MAX];
 
     if (at == NULL || (size_t)(at - key) >= sizeof(local)) {
-        smap_reply(out, SMAP_NOTFOUND, "");
+        decide_answer(out, SMAP_NOTFOUND, "");
         return;
     }
     memcpy(local, key, (size_t)(at - key));
     local[at - key] = '\0';
     if (!decide_smap_inbound(d, at + 1, dom, &rec, &e, out))
         return;
-    if (inbound_forward(e, local, &val) == 0)
-        smap_reply(out, SMAP_NOTFOUND, "");
-    else if (buf_failed(&val) || val.len > DECIDE_REPLY_MAX - 3)
-        smap_reply(out, SMAP_TEMP, "forward destination list too long");
+    if (inbound_forward(e, local, &out->value) == 0)
+        decide_answer(out, SMAP_NOTFOUND, "");
+    else if (buf_failed(&out->value) || out->value.len > SMAP_REPLY_MAX - 3) /* "OK " */
+        decide_answer(out, SMAP_TEMP, "forward destination list too long");
     else
-        smap_reply(out, SMAP_OK, buf_cstr(&val));
+        out->status = SMAP_OK;
     cache_inbound_free(&rec);
-    buf_free(&val);
 }
 
-/* decide_smap - answer one socketmap request */
-void decide_smap(decide_ctx *d, const smap_req *q, buf *out)
+/* decide_smap - the answer to one socketmap request (out->value is reset first) */
+void decide_smap(decide_ctx *d, const smap_req *q, smap_result *out)
 {
     int map = smap_map_index(q->map);
-    size_t before = out->len;
 
+    buf_reset(&out->value);
     if (map < 0)
-        smap_reply(out, SMAP_PERM, "unknown map name (sendgate serves relay, transport, forward)");
+        decide_answer(out, SMAP_PERM,
+                      "unknown map name (sendgate serves relay, transport, forward)");
     else if (map == SMAP_FORWARD)
         decide_smap_forward(d, q->key, out);
     else
         decide_smap_domain(d, map, q->key, out);
-    if (log_enabled(LOG_DEBUG))
-        log_debug("socketmap %s %s: %.*s", q->map, q->key, (int)(out->len - before),
-                  out->data ? out->data + before : "");
 }

@@ -4,17 +4,20 @@
  * SYNOPSIS
  *	decide_ctx *d = decide_new(cfg, cache, &internal_networks);
  *	d->now = time(NULL);
- *	action = decide_policy(d, &req, &out);      appends "action=...\n\n"
- *	decide_smap(d, &smap_req, &out);            appends one netstring reply
+ *	action = decide_policy(d, &req, &v);        v: the verdict (cache/verdict.h)
+ *	policy_reply_verdict(&out, &v);             "action=...\n\n" (policy.c)
+ *	decide_smap(d, &smap_req, &res);            res: status and value
+ *	smap_reply(&out, res.status, buf_cstr(&res.value));    the netstring (smap.c)
  *
  * DESCRIPTION
  *	Policy requests (SMTPD_POLICY_README), in this order, the strictest
- *	outcome winning (reject > tempfail > accept; the first among equals):
+ *	outcome winning (verdict_combine: reject > tempfail > accept; the
+ *	first among equals):
  *	  1. the sender check (cache/verdict.h, the same decision and texts as
  *	     the milter) at MAIL, RCPT, DATA and END-OF-MESSAGE, for the mail
- *	     policy_scope selects: all, outgoing (SASL-authenticated clients,
- *	     clients in internal_networks, policy_context in outgoing_contexts)
- *	     or none;
+ *	     policy_scope selects: all, outgoing (verdict_outgoing:
+ *	     SASL-authenticated clients, clients in internal_networks,
+ *	     policy_context in outgoing_contexts) or none;
  *	  2. at RCPT, when inbound_checks is on and the recipient's domain is a
  *	     cached inbound domain: the provider edge's rules (inbound.h);
  *	  3. at RCPT, under the same scope as 1: a recipient who unsubscribed
@@ -38,22 +41,11 @@
 #include <stdint.h>
 
 #include "cache/cache.h"
-#include "lib/buf.h"
+#include "cache/verdict.h"
 #include "lib/conf.h"
 #include "lib/netlist.h"
 #include "policyd/policy.h"
 #include "policyd/smap.h"
-
-#define DECIDE_TEXT_MAX  512
-#define DECIDE_REPLY_MAX 100000 /* Postfix refuses longer socketmap replies */
-
-typedef struct decide_outcome {
-    int action;      /* CONF_ACCEPT, CONF_REJECT, CONF_TEMPFAIL */
-    int code;        /* 550, 451; 0 when accepted */
-    const char *esc; /* "5.7.1", ... */
-    const char *row; /* what decided, for the log */
-    char text[DECIDE_TEXT_MAX];
-} decide_outcome;
 
 typedef struct decide_ctx {
     const conf *cfg;
@@ -65,8 +57,7 @@ typedef struct decide_ctx {
 
 decide_ctx *decide_new(const conf *cfg, cache *c, const netlist *internal);
 void decide_free(decide_ctx *d);
-bool decide_outgoing(const decide_ctx *d, const policy_req *r);
-int decide_policy(decide_ctx *d, const policy_req *r, buf *out, decide_outcome *res);
-void decide_smap(decide_ctx *d, const smap_req *q, buf *out);
+int decide_policy(decide_ctx *d, const policy_req *r, verdict *out);
+void decide_smap(decide_ctx *d, const smap_req *q, smap_result *out);
 
 #endif

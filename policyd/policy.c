@@ -3,12 +3,13 @@
  *
  * Data flow: the event loop (server.c) reads bytes into a connection's
  * buffer, policy_frame says whether a whole request is there, policy_parse
- * splits it, decide.c chooses the action and policy_reply formats it.
+ * splits it, decide.c gives the verdict and policy_reply_verdict formats it.
  * Nothing here does I/O or allocates, so the unit tests can feed any byte
  * sequence: split reads, pipelined requests, garbage.
  */
 #include "policyd/policy.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #ifdef __SSE2__
@@ -309,4 +310,15 @@ bool policy_reply(buf *out, const char *action)
         return false;
     }
     return true;
+}
+
+/* policy_reply_verdict - a verdict as the action: DUNNO when accepted, else "CODE ESC text" */
+bool policy_reply_verdict(buf *out, const verdict *v)
+{
+    char action[VERDICT_TEXT_MAX + 32];
+
+    if (v->action == CONF_ACCEPT)
+        return policy_reply(out, "DUNNO");
+    snprintf(action, sizeof(action), "%d %s %s", v->code, v->esc, v->text);
+    return policy_reply(out, action);
 }

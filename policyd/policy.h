@@ -6,6 +6,7 @@
  *	rc = policy_frame(buf, len, &limits, &st, &reqlen, &why);
  *	if (rc == POLICY_DONE && policy_parse(buf, reqlen, &req, &why) == POLICY_DONE)
  *		... req.v[PA_SENDER] ...; policy_reply(&out, "DUNNO");
+ *	policy_reply_verdict(&out, &v);          DUNNO, or "550 5.7.1 text" for a refusal
  *
  * DESCRIPTION
  *	A request is "name=value" lines ended by an empty line; the answer is
@@ -35,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cache/verdict.h"
 #include "lib/buf.h"
 
 enum policy_rc { POLICY_BAD = -1, POLICY_MORE = 0, POLICY_DONE = 1 };
@@ -81,5 +83,6 @@ int policy_parse(char *req, size_t len, policy_req *out, const char **why);
 const char *policy_attr_name(enum policy_attr a);
 const char *policy_get(const policy_req *r, enum policy_attr a);
 bool policy_reply(buf *out, const char *action);
+bool policy_reply_verdict(buf *out, const verdict *v);
 
 #endif

@@ -3,9 +3,10 @@
  *
  * Data flow: a listener accepts; the connection's bytes go through
  * policy_frame/policy_parse or netstring_parse/smap_split; decide.c
- * appends the answer to the output buffer; one send() per batch of
- * answers. The refresher runs in its own thread and only writes LMDB, so
- * nothing here ever waits on the network.
+ * decides; policy_reply_verdict or smap_reply append the answer to the
+ * output buffer; one send() per batch of answers. The refresher runs in
+ * its own thread and only writes LMDB, so nothing here ever waits on the
+ * network.
  */
 #include "policyd/server.h"
 
@@ -357,6 +358,7 @@ static void conn_bad(conn *c, const char *why)
 static long conn_policy_one(server *s, conn *c, size_t off)
 {
     policy_req req;
+    verdict v;
     size_t reqlen = 0;
     const char *why = "?";
     int rc = policy_frame(c->in + off, c->inlen - off, &s->o.policy, &c->scan, &reqlen, &why);
@@ -367,9 +369,24 @@ static long conn_policy_one(server *s, conn *c, size_t off)
         conn_bad(c, why);
         return -1;
     }
-    decide_policy(s->d, &req, &c->out, NULL);
+    decide_policy(s->d, &req, &v);
+    policy_reply_verdict(&c->out, &v);
     s->served[SERVER_POLICY]++;
     return (long)reqlen;
+}
+
+/* conn_smap_answer - the decision on one socketmap request, as a netstring */
+static void conn_smap_answer(server *s, conn *c, const smap_req *q)
+{
+    smap_result r = SMAP_RESULT_INIT;
+    size_t before = c->out.len;
+
+    decide_smap(s->d, q, &r);
+    smap_reply(&c->out, r.status, buf_cstr(&r.value));
+    if (log_enabled(LOG_DEBUG))
+        log_debug("socketmap %s %s: %.*s", q->map, q->key, (int)(c->out.len - before),
+                  c->out.data ? c->out.data + before : "");
+    buf_free(&r.value);
 }
 
 /* conn_smap_one - answer the netstring at in[off]; same results as conn_policy_one */
@@ -392,7 +409,7 @@ static long conn_smap_one(server *s, conn *c, size_t off)
         log_warn("socketmap client %s: bad request (%s)", c->peer, why);
         smap_reply(&c->out, SMAP_PERM, why);
     } else {
-        decide_smap(s->d, &q, &c->out);
+        conn_smap_answer(s, c, &q);
     }
     s->served[SERVER_SMAP]++;
     return (long)total;

@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	rc = smap_split(payload, plen, &req, &why);     req.map = "relay", req.key = "example.com"
  *	smap_reply(&out, SMAP_OK, "example.com");       appends the netstring "16:OK example.com,"
+ *	smap_reply(&out, res.status, buf_cstr(&res.value));    a decide_smap result
  *
  * DESCRIPTION
  *	Postfix sends "<name> <key>" (socketmap:unix:/path:name), the reply is
@@ -21,8 +22,9 @@
 
 #include "lib/buf.h"
 
-#define SMAP_NAME_MAX 64
-#define SMAP_KEY_MAX  1024
+#define SMAP_NAME_MAX  64
+#define SMAP_KEY_MAX   1024
+#define SMAP_REPLY_MAX 100000 /* Postfix refuses longer replies */
 
 enum smap_status { SMAP_OK, SMAP_NOTFOUND, SMAP_TEMP, SMAP_TIMEOUT, SMAP_PERM };
 
@@ -32,6 +34,17 @@ typedef struct smap_req {
     char map[SMAP_NAME_MAX];
     char key[SMAP_KEY_MAX];
 } smap_req;
+
+/* an answer before it goes on the wire (smap_reply) */
+typedef struct smap_result {
+    int status; /* enum smap_status */
+    buf value;  /* OK: the value; TEMP, PERM: the reason; NOTFOUND: empty */
+} smap_result;
+
+#define SMAP_RESULT_INIT        \
+    {                           \
+        SMAP_NOTFOUND, BUF_INIT \
+    }
 
 bool smap_split(const char *payload, size_t len, smap_req *out, const char **why);
 int smap_map_index(const char *name);

@@ -2,9 +2,10 @@
  * test_milter_cb.c - the milter's callbacks through the mlt wrapper layer
  *
  * The callbacks are driven as libmilter would drive them, with mlt.c in
- * test mode recording every action; this file stands in for main.c
- * (configuration bundle and cache handle). The cache is filled from
- * conf/demo/domains.conf by sendgatectl, as an operator would.
+ * test mode recording every action; the running state (configuration
+ * bundle, cache handle) is set up through state.h, as main.c sets it up.
+ * The cache is filled from conf/demo/domains.conf by sendgatectl, as an
+ * operator would.
  *
  * The wrapper itself refuses what libmilter and Postfix refuse (changes
  * outside end of message; anything between two REPLBODY pieces), and a
@@ -21,36 +22,14 @@
 
 #include "lib/log.h"
 #include "lib/token.h"
-#include "milter/milter.h"
+#include "milter/callbacks.h"
 #include "milter/mlt.h"
-#include "milter/tracking.h"
+#include "milter/msg.h"
+#include "milter/state.h"
 #include "t/lib/tap.h"
 
-static milter_config *cur;
-static cache *ca;
-
-milter_config *milter_config_get(void)
-{
-    cur->refcnt++;
-    return cur;
-}
-
-void milter_config_put(milter_config *mc)
-{
-    if (--mc->refcnt > 0)
-        return;
-    netlist_free(&mc->internal);
-    tracking_state_free(mc->tracking);
-    conf_unref(mc->cfg);
-    free(mc);
-}
-
-cache *milter_cache(void)
-{
-    return ca;
-}
-
-static SMFICTX *ctx = (SMFICTX *)&cur; /* never dereferenced in test mode */
+static int ctx_dummy;
+static SMFICTX *ctx = (SMFICTX *)&ctx_dummy; /* never dereferenced in test mode */
 
 static sfsistat connect_from(const char *ip)
 {
@@ -222,8 +201,8 @@ static void test_from(conf *cfg)
     static const char *const none[] = {"Subject", "no From: here"};
     static const char *const group[] = {"From", "undisclosed-recipients:;"};
     static const char *const spaced[] = {"From ", "bad@unverified.example"};
-    const char **many = calloc(2 * (MILTER_MAX_HEADERS + 3), sizeof(*many));
-    char names[MILTER_MAX_HEADERS + 1][16];
+    const char **many = calloc(2 * (MSG_MAX_HEADERS + 3), sizeof(*many));
+    char names[MSG_MAX_HEADERS + 1][16];
     const char *reply;
     size_t n = 0;
 
@@ -240,7 +219,7 @@ static void test_from(conf *cfg)
     tap_is_int(from_case("F3", "news@shop.example", spaced, 2, &reply), SMFIS_REJECT,
                "a field named 'From ' is a From: field");
     from_end();
-    for (size_t i = 0; i <= MILTER_MAX_HEADERS; i++) {
+    for (size_t i = 0; i <= MSG_MAX_HEADERS; i++) {
         snprintf(names[i], sizeof(names[i]), "X-F%zu", i);
         many[n++] = names[i];
         many[n++] = "filler";
@@ -248,7 +227,7 @@ static void test_from(conf *cfg)
     many[n++] = "From";
     many[n++] = "bad@unverified.example";
     tap_is_int(from_case("F4", "news@shop.example", many, n, &reply), SMFIS_REJECT,
-               "From: after %d other fields: still judged", MILTER_MAX_HEADERS + 1);
+               "From: after %d other fields: still judged", MSG_MAX_HEADERS + 1);
     tap_ok(strstr(reply, "unverified.example is not allowed") != NULL, "by its domain: %s", reply);
     from_end();
     many[n - 1] = "news@shop.example";
@@ -321,18 +300,13 @@ int main(void)
     conf_report_init(&rep);
     conf *cfg = conf_load(path, &rep);
     conf_report_free(&rep);
-    cur = calloc(1, sizeof(*cur));
-    cur->cfg = cfg;
-    cur->refcnt = 1;
-    tap_ok(cfg && netlist_parse(&cur->internal, &cfg->milter.internal_networks, 0, err,
-                                sizeof(err)),
-           "configuration bundle");
-    cur->tracking = tracking_state_new(cfg, err, sizeof(err));
-    tap_ok(cur->tracking != NULL, "token keys loaded");
-    cache_opts o = {cfg->general.cache_map_size, cfg->general.cache_max_map_size, 126, 0};
-    snprintf(path, sizeof(path), "%s/cache", dir);
-    ca = cache_open(path, CACHE_RDONLY, &o, err, sizeof(err));
-    tap_ok(ca != NULL, "cache opened read-only");
+    milter_config *mc = cfg ? state_config_build(cfg, err, sizeof(err)) : NULL;
+    tap_ok(mc != NULL, "configuration bundle%s%s", mc ? "" : ": ", mc ? "" : err);
+    if (mc == NULL)
+        return tap_done();
+    tap_ok(mc->tracking != NULL, "token keys loaded");
+    state_config_install(mc);
+    tap_ok(state_cache() != NULL, "cache opened read-only");
     mlt_testmode = true;
 
     /* negotiation: only what sendgate uses */
@@ -544,8 +518,7 @@ int main(void)
 
     test_from(cfg);
 
-    cache_close(ca);
-    milter_config_put(cur);
+    state_end();
     buf_free(&actions);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -124,6 +124,7 @@ static const char *ask(decide_ctx *d, const char *attrs)
     static char action[1024];
     char req[2048];
     policy_req r;
+    verdict v;
     const char *why;
     buf out = BUF_INIT;
     size_t n = 0;
@@ -136,7 +137,8 @@ static const char *ask(decide_ctx *d, const char *attrs)
         snprintf(action, sizeof(action), "PARSE ERROR %s", why);
         return action;
     }
-    decide_policy(d, &r, &out, NULL);
+    decide_policy(d, &r, &v);
+    policy_reply_verdict(&out, &v);
     snprintf(action, sizeof(action), "%s", buf_cstr(&out));
     buf_free(&out);
     if (strncmp(action, "action=", 7) == 0 && strlen(action) > 9) {
@@ -151,13 +153,16 @@ static const char *smap(decide_ctx *d, const char *map, const char *key)
 {
     static char reply[1024];
     smap_req q;
+    smap_result res = SMAP_RESULT_INIT;
     buf out = BUF_INIT;
     const char *colon;
 
     memset(&q, 0, sizeof(q));
     snprintf(q.map, sizeof(q.map), "%s", map);
     snprintf(q.key, sizeof(q.key), "%s", key);
-    decide_smap(d, &q, &out);
+    decide_smap(d, &q, &res);
+    smap_reply(&out, res.status, buf_cstr(&res.value));
+    buf_free(&res.value);
     colon = strchr(buf_cstr(&out), ':');
     snprintf(reply, sizeof(reply), "%.*s",
              colon ? (int)(out.len - (size_t)(colon - out.data) - 2) : 0, colon ? colon + 1 : "");

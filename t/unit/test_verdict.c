@@ -7,14 +7,19 @@
  * handling table set to accept, reject and tempfail; the strictest
  * provider wins; provider_order picks the settings; static data never
  * goes stale; and no reply text ever carries CR, LF or other
- * non-printable characters, whatever the provider wrote.
+ * non-printable characters, whatever the provider wrote. Then the rules
+ * every program shares: the strictest of several outcomes (also over
+ * several sending domains read from a real cache), and which mail is
+ * outgoing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cache/cache.h"
 #include "cache/verdict.h"
+#include "lib/netlist.h"
 #include "t/lib/tap.h"
 
 #define NOW 1700000000
@@ -500,6 +505,173 @@ static void test_null_sender_domain(void)
     cfg->handling.null_sender = CONF_ACCEPT;
 }
 
+/* several outcomes for one message: the strictest, the earlier among equals, the first settings */
+static void test_combine(void)
+{
+    cache_out_entry first, other;
+    verdict acc, x;
+
+    verdict_set(&acc, CONF_ACCEPT, "allowed", "ignored");
+    acc.settings = &first;
+    tap_ok(acc.code == 0 && !strcmp(acc.esc, "") && !strcmp(acc.text, "") && acc.provider == -1,
+           "verdict_set accept: no code, no text");
+    verdict_set(&x, CONF_TEMPFAIL, "pending", "wait %d", 5);
+    x.settings = &other;
+    tap_ok(x.code == 451 && !strcmp(x.esc, "4.7.1") && !strcmp(x.text, "wait 5"),
+           "verdict_set tempfail: 451 4.7.1 and the text");
+    tap_ok(verdict_combine(&acc, &x) && acc.action == CONF_TEMPFAIL && !strcmp(acc.row, "pending"),
+           "a tempfail replaces an accept");
+    tap_ok(acc.settings == &first, "the first outcome's settings stay");
+    verdict_set(&x, CONF_TEMPFAIL, "stale-cache", "later");
+    tap_ok(!verdict_combine(&acc, &x) && !strcmp(acc.row, "pending"),
+           "an equal outcome does not: the earlier among equals");
+    verdict_set(&x, CONF_REJECT, "blocked", "no\r\nway");
+    tap_ok(verdict_combine(&acc, &x) && acc.code == 550 && !strcmp(acc.esc, "5.7.1"),
+           "a reject replaces a tempfail: 550 5.7.1");
+    tap_is_str(acc.text, "no\r\nway", "verdict_set keeps the caller's words (its writer cleans)");
+    verdict_set(&x, CONF_ACCEPT, "allowed", "fine");
+    tap_ok(!verdict_combine(&acc, &x) && acc.action == CONF_REJECT,
+           "nothing replaces a reject but a stricter one: none");
+}
+
+static cache *vca;
+
+/* out_domain - one outbound domain of the scratch cache, known to the static provider */
+static void out_domain(const char *domain, int send, const char *raw, const char *reason)
+{
+    cache_out_entry e;
+
+    memset(&e, 0, sizeof(e));
+    e.provider = PROV_STATIC;
+    e.send = (uint8_t)send;
+    e.raw_status = raw;
+    e.reason = reason;
+    e.ref = e.tracking_host = "";
+    e.open_tracking = true;
+    e.fetched_at = NOW - 60;
+    if (cache_upsert_outbound(vca, domain, &e) != CACHE_OK)
+        tap_diag("upsert %s failed", domain);
+}
+
+/* domains - verdict_domains over the scratch cache for the given domains */
+static const verdict *domains(const char *const *list, size_t n, const char *unjudgeable, cache *c,
+                              cache_outbound *first)
+{
+    static char d[ADDR_FROM_DOMAINS][DOMAIN_MAX];
+    static const char *const rcpts[] = {"customer@example.org"};
+    verdict_input in;
+
+    for (size_t i = 0; i < n; i++)
+        snprintf(d[i], sizeof(d[i]), "%s", list[i]);
+    memset(&in, 0, sizeof(in));
+    in.cfg = cfg;
+    in.sender = "news@shop.example";
+    in.rcpts = rcpts;
+    in.n_rcpts = 1;
+    in.now = NOW;
+    verdict_domains(&in, c, d, n, unjudgeable, first, &v);
+    return &v;
+}
+
+/* every sending domain judged from the cache, strictest wins (the milter, sendgatectl verdict) */
+static void test_domains(void)
+{
+    static const char *const ok_bad[] = {"shop.example", "unverified.example"};
+    static const char *const review_bad[] = {"review.example", "unverified.example"};
+    static const char *const bad_review[] = {"unverified.example", "review.example"};
+    static const char *const two_reviews[] = {"review.example", "later.example"};
+    static const char *const ok[] = {"shop.example"};
+    char dir[] = "/tmp/sgtest-verdict-cache.XXXXXX", err[256], cmd[300];
+    cache_opts o = {1 << 22, 1 << 26, 126, 0};
+    cache_outbound *first = calloc(1, sizeof(*first));
+    const verdict *x;
+
+    conf_unref(cfg);
+    cfg = load_conf("");
+    if (cfg == NULL || first == NULL || mkdtemp(dir) == NULL ||
+        (vca = cache_open(dir, CACHE_RDWR, &o, err, sizeof(err))) == NULL) {
+        tap_ok(false, "a scratch cache");
+        free(first);
+        return;
+    }
+    out_domain("shop.example", SEND_ALLOWED, "compliant", "ok");
+    out_domain("unverified.example", SEND_BLOCKED, "unverified_dns", "DNS records not verified");
+    out_domain("review.example", SEND_PENDING, "under_review", "review in progress");
+    out_domain("later.example", SEND_PENDING, "under_review", "second review");
+
+    x = domains(ok_bad, 2, NULL, vca, first);
+    tap_ok(x->action == CONF_REJECT && !strcmp(x->row, "blocked") &&
+                   strstr(x->text, "unverified.example") != NULL,
+           "allowed + blocked domain: rejected for the blocked one: %s", reply(x));
+    tap_ok(x->settings == &first->e[0] && x->settings->open_tracking,
+           "the settings are the first domain's, in the caller's record");
+    x = domains(review_bad, 2, NULL, vca, first);
+    tap_ok(x->action == CONF_REJECT && strstr(x->text, "unverified.example") != NULL,
+           "pending then blocked: the stricter later one wins");
+    x = domains(bad_review, 2, NULL, vca, first);
+    tap_ok(x->action == CONF_REJECT && strstr(x->text, "unverified.example") != NULL,
+           "blocked then pending: the reject stays");
+    tap_ok(x->settings == &first->e[0], "settings of the first domain, even a refused one");
+    x = domains(two_reviews, 2, NULL, vca, first);
+    tap_ok(x->action == CONF_TEMPFAIL && strstr(x->text, "review.example") != NULL &&
+                   strstr(x->text, "later.example") == NULL,
+           "two equal outcomes: the first domain's");
+    x = domains(ok, 1, "no From: field", vca, first);
+    tap_ok(x->action == CONF_REJECT && !strcmp(x->row, "unjudgeable-from"),
+           "an unjudgeable From: is one more outcome: %s", reply(x));
+    tap_ok(x->settings == &first->e[0], "and keeps the first domain's settings");
+    x = domains(ok, 1, NULL, vca, first);
+    tap_ok(x->action == CONF_ACCEPT && x->settings == &first->e[0], "one allowed domain: accepted");
+    x = domains(ok, 0, NULL, vca, first);
+    tap_ok(x->action == cfg->handling.unknown_domain && !strcmp(x->row, "unknown-domain"),
+           "no domain at all: judged as unknown: %s", reply(x));
+    x = domains(ok, 1, NULL, NULL, first);
+    tap_ok(x->action == CONF_TEMPFAIL && !strcmp(x->row, "cache-error"),
+           "no cache handle: a cache error (handling.cache_error)");
+    x = domains(ok, 1, NULL, vca, NULL);
+    tap_ok(x->action == CONF_TEMPFAIL && !strcmp(x->row, "cache-error"),
+           "no record to read into (out of memory): a cache error");
+    cache_close(vca);
+    free(first);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        tap_diag("could not remove %s", dir);
+}
+
+/* which mail is outgoing: a login, an internal client, an outgoing service */
+static void test_outgoing(void)
+{
+    static char *words[] = {"192.0.2.0/24", "2001:db8::/32"};
+    static char *names[] = {"ORIGINATING", "submission"};
+    conf_list nets = {2, words}, services = {2, names};
+    netlist nl = NETLIST_INIT;
+    char err[128];
+    verdict_origin o;
+
+    tap_ok(netlist_parse(&nl, &nets, 0, err, sizeof(err)), "internal networks parse");
+    o = (verdict_origin){"alice", "198.51.100.1", NULL};
+    tap_ok(verdict_outgoing(&o, &nl, &services, true), "an authenticated client: outgoing");
+    o = (verdict_origin){"", "192.0.2.7", ""};
+    tap_ok(verdict_outgoing(&o, &nl, &services, true), "an internal client: outgoing");
+    o = (verdict_origin){NULL, "2001:db8::25", NULL};
+    tap_ok(verdict_outgoing(&o, &nl, &services, false), "an internal IPv6 client: outgoing");
+    o = (verdict_origin){NULL, "198.51.100.1", NULL};
+    tap_ok(!verdict_outgoing(&o, &nl, &services, true), "anyone else: inbound");
+    o = (verdict_origin){NULL, "192.0.2.7", NULL};
+    tap_ok(!verdict_outgoing(&o, NULL, &services, true), "no internal networks: inbound");
+    o = (verdict_origin){NULL, "", "submission"};
+    tap_ok(verdict_outgoing(&o, &nl, &services, false), "an outgoing service: outgoing");
+    o = (verdict_origin){NULL, NULL, "originating"};
+    tap_ok(verdict_outgoing(&o, &nl, &services, true),
+           "services compared without case when asked (the milter's {daemon_name})");
+    tap_ok(!verdict_outgoing(&o, &nl, &services, false),
+           "and exactly otherwise (the policy server's policy_context)");
+    o = (verdict_origin){"", "unknown", ""};
+    tap_ok(!verdict_outgoing(&o, &nl, &services, true),
+           "empty login and service, Postfix's 'unknown' client: inbound");
+    netlist_free(&nl);
+}
+
 int main(void)
 {
     cfg = load_conf("");
@@ -514,6 +686,9 @@ int main(void)
     test_clean_text();
     test_unjudgeable_from();
     test_null_sender_domain();
+    test_combine();
+    test_domains();
+    test_outgoing();
     conf_unref(cfg);
     return tap_done();
 }
