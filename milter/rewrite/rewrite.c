@@ -19,7 +19,6 @@
 #include <strings.h>
 #include <sys/types.h>
 
-#include "lib/conf.h"
 #include "lib/token.h"
 
 #define RW_MAX_DEPTH 20
@@ -57,17 +56,6 @@ void rw_options_init(rw_options *o)
     o->unsubscribe_text = "Unsubscribe";
 }
 
-void rw_options_from_conf(rw_options *o, const struct conf *c)
-{
-    o->track_text = c->tracking.track_text_links;
-    o->rewrite_signed = !c->tracking.skip_dkim_signed;
-    o->excluded_domains = (const char *const *)c->tracking.excluded_domains.v;
-    o->n_excluded_domains = c->tracking.excluded_domains.n;
-    o->max_links = (unsigned)c->tracking.max_links;
-    o->max_size = c->milter.max_rewrite_size;
-    o->unsubscribe_text = c->tracking.unsubscribe_text;
-}
-
 void rw_result_free(rw_result *r)
 {
     for (size_t i = 0; i < r->n_edits; i++) {
@@ -76,14 +64,6 @@ void rw_result_free(rw_result *r)
     }
     r->n_edits = 0;
     buf_free(&r->body);
-}
-
-const char *rw_skip_name(rw_skip s)
-{
-    static const char *const n[RW_SKIP__COUNT] = {
-            "not_http",    "relative", "invalid", "placeholder", "own_host", "excluded",
-            "unsubscribe", "optout",   "length",  "cap",         "callback"};
-    return (unsigned)s < RW_SKIP__COUNT ? n[s] : "?";
 }
 
 const char *rw_status_name(rw_status s)
