@@ -471,7 +471,8 @@ static bool rewrite_parts(rw_msg *m)
 /* ---- the new body -------------------------------------------------------------------------- */
 
 /* assemble - the new body: the original with the modified parts' ranges replaced; a
-   single part that became quoted-printable says so by header edits */
+   single part is the whole body, so its new content is handed over as it is (no copy),
+   and when it became quoted-printable header edits say so */
 static bool assemble(rw_msg *m)
 {
     rw_result *r = m->r;
@@ -480,26 +481,33 @@ static bool assemble(rw_msg *m)
 
     if (!r->stats.parts_rewritten)
         return true;
-    buf_reserve(&r->body, m->len + m->len / 8 + 1024);
-    for (size_t i = 0; i < m->w.n; i++) {
-        rw_part *c = &m->w.c[i];
-        if (!c->modified)
-            continue;
-        if (c->top && c->cte_to_qp) {
+    if (m->w.c[0].top) { /* the message's only candidate, from offset 0 to the end */
+        rw_part *c = &m->w.c[0];
+        if (c->cte_to_qp) {
             add_edit(r, RW_HDR_CHANGE, 1, "Content-Transfer-Encoding", "quoted-printable");
             if (!rw_top_field(m->hdrs, m->n_hdrs, "MIME-Version", &m->v))
                 add_edit(r, RW_HDR_ADD, 0, "MIME-Version", "1.0");
-        } else if (c->cte_to_qp) {
-            buf_append(&r->body, body + p, c->hs - p);
-            new_header_block(body + c->hs, c->bs - c->hs,
-                             eol_of(body + c->hs, c->bs - c->hs, m->eol), &r->body);
-            p = c->bs;
         }
-        buf_append(&r->body, body + p, c->bs - p);
-        buf_append(&r->body, c->out.data, c->out.len);
-        p = c->be;
+        r->body = c->out;
+        buf_init(&c->out);
+    } else {
+        buf_reserve(&r->body, m->len + m->len / 8 + 1024);
+        for (size_t i = 0; i < m->w.n; i++) {
+            rw_part *c = &m->w.c[i];
+            if (!c->modified)
+                continue;
+            if (c->cte_to_qp) {
+                buf_append(&r->body, body + p, c->hs - p);
+                new_header_block(body + c->hs, c->bs - c->hs,
+                                 eol_of(body + c->hs, c->bs - c->hs, m->eol), &r->body);
+                p = c->bs;
+            }
+            buf_append(&r->body, body + p, c->bs - p);
+            buf_append(&r->body, c->out.data, c->out.len);
+            p = c->be;
+        }
+        buf_append(&r->body, body + p, m->len - p);
     }
-    buf_append(&r->body, body + p, m->len - p);
     if (buf_failed(&r->body)) {
         m->status = RW_FAILED;
         m->why = "out of memory";
