@@ -7,7 +7,8 @@ sendgate-milter_PKGS := milter
 
 # the rewrite engine: pure code over buffers, in the core so the unit
 # tests, the fuzzer and the benchmark link it without libmilter
-CORE_SRCS += milter/rewrite/rewrite.c milter/rewrite/html.c milter/rewrite/enc.c
+CORE_SRCS += milter/rewrite/rewrite.c milter/rewrite/mime.c milter/rewrite/html.c \
+        milter/rewrite/enc.c
 UNIT_TESTS += t/unit/test_rewrite.c
 FUZZERS += fuzz/rewrite.c
 TEST_PROGS += bench_rewrite

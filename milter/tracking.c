@@ -98,6 +98,19 @@ bool tracking_needs_body(const milter_config *mc, const cache_out_entry *setting
     return true;
 }
 
+/* tracking_rw_options - the engine's options from the [tracking] and [milter] keys (the
+   domain's switches, hosts and callbacks are the caller's) */
+static void tracking_rw_options(rw_options *o, const conf *c)
+{
+    o->track_text = c->tracking.track_text_links;
+    o->rewrite_signed = !c->tracking.skip_dkim_signed;
+    o->excluded_domains = (const char *const *)c->tracking.excluded_domains.v;
+    o->n_excluded_domains = c->tracking.excluded_domains.n;
+    o->max_links = (unsigned)c->tracking.max_links;
+    o->max_size = c->milter.max_rewrite_size;
+    o->unsubscribe_text = c->tracking.unsubscribe_text;
+}
+
 static bool sign(cb_ctx *x, int purpose, buf *out)
 {
     x->claims.purpose = purpose;
@@ -175,7 +188,7 @@ bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out)
     x.claims.issued = (int64_t)time(NULL);
 
     rw_options_init(&o);
-    rw_options_from_conf(&o, mc->cfg);
+    tracking_rw_options(&o, mc->cfg);
     o.click = s->click_tracking;
     o.open = s->open_tracking;
     o.unsubscribe = s->unsubscribe;

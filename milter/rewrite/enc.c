@@ -158,6 +158,21 @@ static inline bool qp_plain(unsigned char c)
     return qp_plain_tab[c] != 0;
 }
 
+/* qp_at_eol - is in[i] the last byte of its line (before LF, CRLF or the end)? */
+static inline bool qp_at_eol(const unsigned char *in, size_t len, size_t i)
+{
+    return i + 1 == len || in[i + 1] == '\n' ||
+           (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
+}
+
+/* qp_escaped - must c be written as =XX: '=', controls but tab, 8-bit bytes, white space
+   that ends a line, and a '.' or '-' that starts one (a lone "." or a "--" boundary) */
+static inline bool qp_escaped(unsigned char c, bool at_eol, size_t col)
+{
+    return c == '=' || c > 126 || (c < 32 && c != '\t') || ((c == ' ' || c == '\t') && at_eol) ||
+           ((c == '.' || c == '-') && col == 0);
+}
+
 /* rw_qp_encode - lines of at most 76 characters; decoded line breaks become eol */
 bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out)
 {
@@ -196,10 +211,8 @@ bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out
                 continue;
             }
         }
-        bool at_eol = i + 1 == len || in[i + 1] == '\n' ||
-                      (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
-        bool esc = c == '=' || c > 126 || (c < 32 && c != '\t') ||
-                   ((c == ' ' || c == '\t') && at_eol) || ((c == '.' || c == '-') && col == 0);
+        bool at_eol = qp_at_eol(in, len, i);
+        bool esc = qp_escaped(c, at_eol, col);
         size_t tl = esc ? 3 : 1;
         /* room for the token and, unless the line ends right after it, a soft break */
         if (col + tl > (at_eol ? 76u : 75u)) {

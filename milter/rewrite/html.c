@@ -254,6 +254,25 @@ static bool is_hex(int c)
     return isxdigit((unsigned char)c) != 0;
 }
 
+/* pct_placeholder - %x% (a name between percent signs, not a %XX escape) or %7B%7B */
+static bool pct_placeholder(const char *u, size_t len)
+{
+    if (ci_contains(u, len, "%7b%7b"))
+        return true;
+    for (size_t i = 0; i < len; i++) {
+        if (u[i] != '%')
+            continue;
+        size_t j = i + 1;
+        while (j < len && (isalnum((unsigned char)u[j]) || u[j] == '_'))
+            j++;
+        if (j < len && u[j] == '%' && j - i - 1 >= 2 &&
+            (isalpha((unsigned char)u[i + 1]) || u[i + 1] == '_') &&
+            !(is_hex(u[i + 1]) && is_hex(u[i + 2])))
+            return true;
+    }
+    return false;
+}
+
 /* placeholders a downstream sender fills in: {{x}} {x} %x% *|x|* [[x]] %7B%7B */
 static bool is_placeholder(const char *u, size_t len)
 {
@@ -280,22 +299,7 @@ static bool is_placeholder(const char *u, size_t len)
             break;
         }
     }
-    if (!pct)
-        return false;
-    if (ci_contains(u, len, "%7b%7b"))
-        return true;
-    for (size_t i = 0; i < len; i++) {
-        if (u[i] != '%')
-            continue;
-        size_t j = i + 1;
-        while (j < len && (isalnum((unsigned char)u[j]) || u[j] == '_'))
-            j++;
-        if (j < len && u[j] == '%' && j - i - 1 >= 2 &&
-            (isalpha((unsigned char)u[i + 1]) || u[i + 1] == '_') &&
-            !(is_hex(u[i + 1]) && is_hex(u[i + 2])))
-            return true;
-    }
-    return false;
+    return pct && pct_placeholder(u, len);
 }
 
 /* the lowercased host of an absolute http(s) URL; false when there is none */
@@ -352,12 +356,9 @@ static bool host_in(const char *host, const char *const *list, size_t n, bool su
     return false;
 }
 
-/* classify - -1: rewrite it; else why not */
-static int classify(rw_links *l, const char *u, size_t len, bool *counted)
+/* scheme_class - -1: an http(s) URL; else why it is left alone (relative, another scheme) */
+static int scheme_class(const char *u, size_t len)
 {
-    char host[256];
-
-    *counted = false;
     if (len == 0 || u[0] == '#' || (len >= 2 && u[0] == '/' && u[1] == '/'))
         return RW_SKIP_RELATIVE;
     size_t k = 0;
@@ -367,6 +368,18 @@ static int classify(rw_links *l, const char *u, size_t len, bool *counted)
         return RW_SKIP_RELATIVE; /* no scheme: relative, or www.example.com */
     if (!(k == 4 && ci_prefix(u, len, "http")) && !(k == 5 && ci_prefix(u, len, "https")))
         return RW_SKIP_NOT_HTTP;
+    return -1;
+}
+
+/* classify - -1: rewrite it; else why not */
+static int classify(rw_links *l, const char *u, size_t len, bool *counted)
+{
+    char host[256];
+
+    *counted = false;
+    int why = scheme_class(u, len);
+    if (why >= 0)
+        return why;
     if (!url_host(u, len, host, sizeof(host)))
         return RW_SKIP_INVALID;
     unsigned seen = 0; /* one pass: controls and placeholder characters */
@@ -461,21 +474,70 @@ static void put_utf8(buf *b, unsigned long cp)
     }
 }
 
-/* decode_value - entity-decode, drop tab/CR/LF (as browsers do), trim, spaces to %20 */
-static void decode_value(const unsigned char *v, size_t len, buf *out)
+/* numeric_ref - &#NNN; or &#xHHH; (r: after the '&'): the character into out; the bytes it
+   took after the '&' (0: none) */
+static size_t numeric_ref(const char *r, size_t rest, buf *out)
+{
+    if (rest < 2)
+        return 0;
+    bool hex = r[1] == 'x' || r[1] == 'X';
+    size_t j = hex ? 2 : 1, digits = 0;
+    unsigned long cp = 0;
+    while (j < rest && (hex ? is_hex(r[j]) : isdigit((unsigned char)r[j])) && digits < 8) {
+        cp = cp * (hex ? 16 : 10) +
+             (unsigned long)(isdigit((unsigned char)r[j])
+                                     ? r[j] - '0'
+                                     : tolower((unsigned char)r[j]) - 'a' + 10);
+        j++;
+        digits++;
+    }
+    if (!digits)
+        return 0;
+    put_utf8(out, cp);
+    return j + (j < rest && r[j] == ';' ? 1 : 0);
+}
+
+/* char_ref - a character reference (r: after the '&'), decoded into out; the bytes it took
+   after the '&' (0: none, the '&' is a character of its own) */
+static size_t char_ref(const char *r, size_t rest, buf *out)
 {
     static const struct {
         const char *name;
+        size_t len;
         char c;
-    } named[] = {{"amp;", '&'}, {"lt;", '<'},    {"gt;", '>'},     {"quot;", '"'}, {"apos;", '\''},
-                 {"sol;", '/'}, {"quest;", '?'}, {"equals;", '='}, {"num;", '#'}};
+    } named[] = {{"amp;", 4, '&'},   {"lt;", 3, '<'},     {"gt;", 3, '>'},
+                 {"quot;", 5, '"'},  {"apos;", 5, '\''},  {"sol;", 4, '/'},
+                 {"quest;", 6, '?'}, {"equals;", 7, '='}, {"num;", 4, '#'}};
+
+    if (rest > 0 && r[0] == '#')
+        return numeric_ref(r, rest, out);
+    for (size_t k = 0; k < sizeof(named) / sizeof(named[0]); k++)
+        if (ci_prefix(r, rest, named[k].name)) {
+            buf_putc(out, named[k].c);
+            return named[k].len;
+        }
+    /* &amp without the semicolon, as mail HTML often has it */
+    if (ci_prefix(r, rest, "amp") && (rest == 3 || !isalnum((unsigned char)r[3]))) {
+        buf_putc(out, '&');
+        return 3;
+    }
+    return 0;
+}
+
+static inline bool is_space(unsigned char c)
+{
+    return (rw_class[c] & CL_SP) != 0;
+}
+
+/* decode_value - entity-decode, drop tab/CR/LF (as browsers do), trim, spaces to %20 */
+static void decode_value(const unsigned char *v, size_t len, buf *out)
+{
     size_t s = 0, e = len;
 
     /* trimmed first (tab, CR and LF count as white space here too) */
-    while (s < e && (v[s] == ' ' || v[s] == '\f' || v[s] == '\t' || v[s] == '\r' || v[s] == '\n'))
+    while (s < e && is_space(v[s]))
         s++;
-    while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\f' || v[e - 1] == '\t' || v[e - 1] == '\r' ||
-                     v[e - 1] == '\n'))
+    while (e > s && is_space(v[e - 1]))
         e--;
     buf_reset(out);
     buf_reserve(out, (e - s) * 3 + 1);
@@ -493,56 +555,15 @@ static void decode_value(const unsigned char *v, size_t len, buf *out)
         if (!(rw_class[c] & CL_DEC))
             continue;
         buf_append(out, v + run, i - run);
-        run = i + 1;
         if (c == ' ') {
             buf_append(out, "%20", 3);
-            continue;
+        } else if (c == '&') { /* tab, CR and LF are dropped */
+            size_t used = char_ref((const char *)v + i + 1, e - i - 1, out);
+            if (!used)
+                buf_putc(out, '&');
+            i += used;
         }
-        if (c != '&')
-            continue; /* tab, CR, LF dropped */
-        size_t rest = e - i - 1;
-        const char *r = (const char *)v + i + 1;
-        if (rest >= 2 && r[0] == '#') {
-            bool hex = r[1] == 'x' || r[1] == 'X';
-            size_t j = hex ? 2 : 1;
-            unsigned long cp = 0;
-            size_t digits = 0;
-            while (j < rest && (hex ? is_hex(r[j]) : isdigit((unsigned char)r[j])) && digits < 8) {
-                cp = cp * (hex ? 16 : 10) +
-                     (unsigned long)(isdigit((unsigned char)r[j])
-                                             ? r[j] - '0'
-                                             : tolower((unsigned char)r[j]) - 'a' + 10);
-                j++;
-                digits++;
-            }
-            if (digits) {
-                put_utf8(out, cp);
-                i += j + (j < rest && r[j] == ';' ? 1 : 0);
-                run = i + 1;
-                continue;
-            }
-        } else {
-            size_t k;
-            for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
-                if (ci_prefix(r, rest, named[k].name)) {
-                    buf_putc(out, named[k].c);
-                    i += strlen(named[k].name);
-                    break;
-                }
-                /* &amp without the semicolon, as mail HTML often has it */
-                if (k == 0 && ci_prefix(r, rest, "amp") &&
-                    (rest == 3 || !isalnum((unsigned char)r[3]))) {
-                    buf_putc(out, '&');
-                    i += 3;
-                    break;
-                }
-            }
-            if (k < sizeof(named) / sizeof(named[0])) {
-                run = i + 1;
-                continue;
-            }
-        }
-        buf_putc(out, '&');
+        run = i + 1;
     }
     buf_append(out, v + run, e - run);
 }
@@ -612,9 +633,52 @@ typedef struct tag {
     bool too_many;
 } tag;
 
-static inline bool is_space(unsigned char c)
+#define NPOS ((size_t)-1)
+
+/* parse_attr - the attribute whose name starts at in[p] (the white space before it at ws),
+   added to t (beyond MAX_ATTRS only counted as too many); the offset after it, or NPOS
+   when the input ends after its '=' or its quote never closes */
+static size_t parse_attr(const unsigned char *in, size_t len, size_t ws, size_t p, tag *t)
 {
-    return (rw_class[c] & CL_SP) != 0;
+    attr a = {.start = ws, .name = p};
+    while (p < len && (!(rw_class[in[p]] & (CL_SP | CL_STOP)) ||
+                       (in[p] == '/' && !(p + 1 < len && in[p + 1] == '>'))))
+        p++;
+    if (p == a.name) /* a lone '=' */
+        p++;
+    a.name_len = p - a.name;
+    size_t q = p;
+    while (q < len && is_space(in[q]))
+        q++;
+    if (q < len && in[q] == '=') {
+        q++;
+        while (q < len && is_space(in[q]))
+            q++;
+        if (q >= len)
+            return NPOS;
+        a.has_value = true;
+        if (in[q] == '"' || in[q] == '\'') {
+            a.quote = (char)in[q];
+            const unsigned char *c = memchr(in + q + 1, in[q], len - q - 1);
+            if (!c)
+                return NPOS;
+            a.val = q + 1;
+            a.val_len = (size_t)(c - (in + q + 1));
+            p = (size_t)(c - in) + 1;
+        } else {
+            a.val = q;
+            while (q < len && !is_space(in[q]) && in[q] != '>')
+                q++;
+            a.val_len = q - a.val;
+            p = q;
+        }
+    }
+    a.end = p;
+    if (t->n < MAX_ATTRS)
+        t->a[t->n++] = a;
+    else
+        t->too_many = true;
+    return p;
 }
 
 /* parse_tag - a start or end tag at in[i] == '<'; false when it never closes */
@@ -649,44 +713,8 @@ static bool parse_tag(const unsigned char *in, size_t len, size_t i, tag *t)
             t->end = p + 1;
             return true;
         }
-        attr a = {.start = ws, .name = p};
-        while (p < len && (!(rw_class[in[p]] & (CL_SP | CL_STOP)) ||
-                           (in[p] == '/' && !(p + 1 < len && in[p + 1] == '>'))))
-            p++;
-        if (p == a.name) /* a lone '=' */
-            p++;
-        a.name_len = p - a.name;
-        size_t q = p;
-        while (q < len && is_space(in[q]))
-            q++;
-        if (q < len && in[q] == '=') {
-            q++;
-            while (q < len && is_space(in[q]))
-                q++;
-            if (q >= len)
-                return false;
-            a.has_value = true;
-            if (in[q] == '"' || in[q] == '\'') {
-                a.quote = (char)in[q];
-                const unsigned char *c = memchr(in + q + 1, in[q], len - q - 1);
-                if (!c)
-                    return false;
-                a.val = q + 1;
-                a.val_len = (size_t)(c - (in + q + 1));
-                p = (size_t)(c - in) + 1;
-            } else {
-                a.val = q;
-                while (q < len && !is_space(in[q]) && in[q] != '>')
-                    q++;
-                a.val_len = q - a.val;
-                p = q;
-            }
-        }
-        a.end = p;
-        if (t->n < MAX_ATTRS)
-            t->a[t->n++] = a;
-        else
-            t->too_many = true;
+        if ((p = parse_attr(in, len, ws, p, t)) == NPOS)
+            return false;
     }
 }
 
@@ -800,16 +828,63 @@ static bool img_is_own_pixel(const rw_links *l, const unsigned char *in, const t
     return false;
 }
 
+/* one HTML part on its way through rw_html: what link_tag needs */
+typedef struct html_walk {
+    rw_links *l;
+    const unsigned char *in;
+    buf *out;
+    rw_html_out *res;
+    size_t flushed; /* in[0..flushed) is in out; the rest is copied when something changes */
+    buf url, nu;    /* an href decoded; its new URL */
+    tag *t;
+} html_walk;
+
 /*
- * link_tag - rewrite one <a>/<area>. The tag stays in the input when it is
- * left alone; when it changes, the input up to it (from *flushed) and the
- * new tag are appended to out and *flushed moves past it.
+ * splice_tag - the tag t with its opt-out markers dropped and, when nv is not NULL, the
+ * href value replaced by nv (entity-encoded, in the original quotes or double quotes):
+ * the input up to it (from h->flushed) and the new tag are appended to out.
  */
-static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *out, bool *changed,
-                     buf *url, buf *nu, size_t *flushed)
+static void splice_tag(html_walk *h, const attr *href, const char *nv, size_t nl, bool notrack)
 {
+    const unsigned char *in = h->in;
+    const tag *t = h->t;
+    buf *out = h->out;
+    size_t p = t->start;
+
+    buf_append(out, in + h->flushed, t->start - h->flushed);
+    for (size_t k = 0; k < t->n; k++) {
+        const attr *a = &t->a[k];
+        if (is_marker(in, a)) {
+            buf_append(out, in + p, a->start - p);
+            p = a->end;
+            h->l->st->markers_stripped++;
+        } else if (a == href && nv) {
+            buf_append(out, in + p, a->val - p);
+            if (!a->quote)
+                buf_putc(out, '"');
+            rw_attr_encode(nv, nl, out);
+            if (!a->quote)
+                buf_putc(out, '"');
+            p = a->val + a->val_len;
+            if (notrack)
+                h->l->st->markers_stripped++;
+        }
+    }
+    buf_append(out, in + p, t->end - p);
+    h->flushed = t->end;
+    h->res->changed = true;
+}
+
+/* link_tag - one <a>/<area>: the href rewritten, or the opt-out markers dropped; a tag left
+   alone stays in the input */
+static void link_tag(html_walk *h)
+{
+    const unsigned char *in = h->in;
+    const tag *t = h->t;
+    rw_links *l = h->l;
+    buf *url = &h->url;
     const attr *href = NULL;
-    bool marker = false;
+    bool marker = false, notrack = false;
 
     for (size_t k = 0; k < t->n; k++) {
         if (!href && t->a[k].has_value && name_is(in, t->a[k].name, t->a[k].name_len, "href"))
@@ -819,7 +894,8 @@ static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *ou
     }
     if (t->too_many || (!href && !marker))
         return;
-    bool notrack = false, rewrite = false;
+    const char *nv = NULL; /* the new href value; NULL: only markers go */
+    size_t nl = 0;
     if (href) {
         decode_value(in + href->val, href->val_len, url);
         if (ci_prefix(url->data ? url->data : "", url->len, "https+notrack://")) {
@@ -827,108 +903,87 @@ static void link_tag(rw_links *l, const unsigned char *in, const tag *t, buf *ou
             memmove(url->data + 5, url->data + 13, url->len - 13);
             url->len -= 8;
             url->data[url->len] = 0;
+            nv = url->data;
+            nl = url->len;
+        }
+        if (marker || notrack) {
+            l->st->skipped[RW_SKIP_OPTOUT]++;
+            if (!remember(&l->optout_urls, &l->n_optout, &l->cap_optout, url->data, url->len))
+                l->oom = true;
+        } else if (new_url(l, url->data ? url->data : "", url->len, RW_PART_HTML, &h->nu)) {
+            nv = h->nu.data;
+            nl = h->nu.len;
+        } else {
+            return;
         }
     }
-    if (href && (marker || notrack)) {
-        l->st->skipped[RW_SKIP_OPTOUT]++;
-        if (!remember(&l->optout_urls, &l->n_optout, &l->cap_optout, url->data, url->len))
-            l->oom = true;
-    } else if (href) {
-        rewrite = new_url(l, url->data ? url->data : "", url->len, RW_PART_HTML, nu);
-    }
-    if (!marker && !notrack && !rewrite)
-        return;
-    /* splice: markers dropped, the href value replaced */
-    buf_append(out, in + *flushed, t->start - *flushed);
-    size_t p = t->start;
-    for (size_t k = 0; k < t->n; k++) {
-        const attr *a = &t->a[k];
-        if (is_marker(in, a)) {
-            buf_append(out, in + p, a->start - p);
-            p = a->end;
-            l->st->markers_stripped++;
-        } else if (a == href && (rewrite || notrack)) {
-            const char *nv = rewrite ? nu->data : url->data;
-            size_t nl = rewrite ? nu->len : url->len;
-            if (a->quote) {
-                buf_append(out, in + p, a->val - p);
-                rw_attr_encode(nv, nl, out);
-                p = a->val + a->val_len;
-            } else {
-                buf_append(out, in + p, a->val - p);
-                buf_putc(out, '"');
-                rw_attr_encode(nv, nl, out);
-                buf_putc(out, '"');
-                p = a->val + a->val_len;
-            }
-            if (notrack)
-                l->st->markers_stripped++;
-        }
-    }
-    buf_append(out, in + p, t->end - p);
-    *flushed = t->end;
-    *changed = true;
+    splice_tag(h, href, nv, nl, notrack);
+}
+
+/* markup - what the '<' at in[*ip] starts: MK_TAG a start or end tag; MK_SKIPPED a comment,
+   CDATA, <!...>, <?...>, a bogus comment or a '<' that is text, *ip moved past it; MK_BREAK
+   a construct that never closes */
+enum { MK_TAG, MK_SKIPPED, MK_BREAK };
+
+/* past - n bytes after what a search found; NULL when it found nothing */
+static inline const unsigned char *past(const void *found, size_t n)
+{
+    return found ? (const unsigned char *)found + n : NULL;
+}
+
+static int markup(const unsigned char *in, size_t len, size_t *ip)
+{
+    size_t i = *ip, rest = len - i;
+    const unsigned char *end; /* NULL: never closes */
+
+    if (rest >= 4 && memcmp(in + i, "<!--", 4) == 0)
+        end = past(memmem(in + i + 4, rest - 4, "-->", 3), 3);
+    else if (rest >= 9 && memcmp(in + i, "<![CDATA[", 9) == 0)
+        end = past(memmem(in + i + 9, rest - 9, "]]>", 3), 3);
+    else if (rest >= 2 && (in[i + 1] == '!' || in[i + 1] == '?'))
+        end = past(memchr(in + i, '>', rest), 1);
+    else if (rest >= 2 &&
+             (is_alpha(in[i + 1]) || (in[i + 1] == '/' && rest >= 3 && is_alpha(in[i + 2]))))
+        return MK_TAG;
+    else if (rest >= 2 && in[i + 1] == '/')
+        /* "</" and something other than a letter is a bogus comment up to the next '>'
+           ("</>" is nothing; "</" at the very end is text to a browser, but anything
+           appended after it would become a comment: a break too) */
+        end = past(memchr(in + i + 2, '>', rest - 2), 1);
+    else
+        end = in + i + 1; /* any other '<' is text */
+    if (!end)
+        return MK_BREAK;
+    *ip = (size_t)(end - in);
+    return MK_SKIPPED;
 }
 
 bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, rw_html_out *res)
 {
-    size_t i = 0;
-    size_t flushed = 0; /* in[0..flushed) is in out; the rest is copied when something changes */
-    size_t last_body = (size_t)-1, last_html = (size_t)-1;
-    size_t brk = (size_t)-1; /* the first construct that never closes (input offset) */
-    buf url, nu;
+    html_walk h = {.l = l, .in = in, .out = out, .res = res};
+    size_t last_body = NPOS, last_html = NPOS; /* offsets in out */
+    size_t i = 0, brk = NPOS; /* the first construct that never closes (input offset) */
     tag *t = malloc(sizeof(*t));
 
     if (!t)
         return false;
-    buf_init(&url);
-    buf_init(&nu);
+    h.t = t;
+    buf_init(&h.url);
+    buf_init(&h.nu);
     res->changed = false;
     res->own_pixel = false;
     buf_reserve(out, len + len / 4 + 256);
 /* the offset in out that input offset x will have */
-#define OUT_AT(x) (out->len + ((x)-flushed))
+#define OUT_AT(x) (out->len + ((x)-h.flushed))
     while (i < len) {
         const unsigned char *lt = memchr(in + i, '<', len - i);
         if (!lt)
             break;
         i = (size_t)(lt - in);
-        size_t rest = len - i;
-        const unsigned char *e;
-        if (rest >= 4 && memcmp(in + i, "<!--", 4) == 0) {
-            if (!(e = memmem(in + i + 4, rest - 4, "-->", 3)))
-                goto broken;
-            i = (size_t)(e - in) + 3;
+        int k = markup(in, len, &i);
+        if (k == MK_SKIPPED)
             continue;
-        }
-        if (rest >= 9 && memcmp(in + i, "<![CDATA[", 9) == 0) {
-            if (!(e = memmem(in + i + 9, rest - 9, "]]>", 3)))
-                goto broken;
-            i = (size_t)(e - in) + 3;
-            continue;
-        }
-        if (rest >= 2 && (in[i + 1] == '!' || in[i + 1] == '?')) {
-            if (!(e = memchr(in + i, '>', rest)))
-                goto broken;
-            i = (size_t)(e - in) + 1;
-            continue;
-        }
-        if (rest < 2 ||
-            !(is_alpha(in[i + 1]) || (in[i + 1] == '/' && rest >= 3 && is_alpha(in[i + 2])))) {
-            /* not a tag: "</" and something other than a letter is a bogus
-               comment up to the next '>' ("</>" is nothing; "</" at the very
-               end is text to a browser, but anything appended after it would
-               become a comment: a break too); any other '<' is text */
-            if (rest >= 2 && in[i + 1] == '/') {
-                if (!(e = memchr(in + i + 2, '>', rest - 2)))
-                    goto broken;
-                i = (size_t)(e - in) + 1;
-            } else {
-                i++;
-            }
-            continue;
-        }
-        if (!parse_tag(in, len, i, t))
+        if (k == MK_BREAK || !parse_tag(in, len, i, t))
             goto broken; /* a quote or the '>' never comes: the tag runs to the end */
         if (t->closing) {
             if (name_is(in, t->name, t->name_len, "body"))
@@ -949,8 +1004,8 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, rw_html
         }
         if (l->o->click &&
             (name_is(in, t->name, t->name_len, "a") || name_is(in, t->name, t->name_len, "area")))
-            link_tag(l, in, t, out, &res->changed, &url, &nu, &flushed);
-        else if (name_is(in, t->name, t->name_len, "img") && img_is_own_pixel(l, in, t, &url))
+            link_tag(&h);
+        else if (name_is(in, t->name, t->name_len, "img") && img_is_own_pixel(l, in, t, &h.url))
             res->own_pixel = true;
         i = t->end;
         continue;
@@ -958,17 +1013,17 @@ bool rw_html(rw_links *l, const unsigned char *in, size_t len, buf *out, rw_html
         brk = i;
         break;
     }
-    buf_append(out, in + flushed, len - flushed);
 #undef OUT_AT
+    buf_append(out, in + h.flushed, len - h.flushed);
     res->break_at = brk;
     /* with a break, only a place before it is known to be outside every tag,
        comment and raw text: a </body> or </html> seen before it, never the end */
-    res->insert_at = last_body != (size_t)-1   ? last_body
-                     : last_html != (size_t)-1 ? last_html
-                     : brk == (size_t)-1       ? out->len
-                                               : (size_t)-1;
-    buf_free(&url);
-    buf_free(&nu);
+    res->insert_at = last_body != NPOS   ? last_body
+                     : last_html != NPOS ? last_html
+                     : brk == NPOS       ? out->len
+                                         : NPOS;
+    buf_free(&h.url);
+    buf_free(&h.nu);
     free(t);
     return !buf_failed(out) && !l->oom;
 }

@@ -6,7 +6,8 @@
  *
  *	rw_options o;
  *	rw_options_init(&o);                     defaults (everything off)
- *	rw_options_from_conf(&o, cfg);            [tracking] keys
+ *	o.track_text = true; o.max_links = 200;  the caller's settings (the milter
+ *	                                          fills them from [tracking])
  *	o.click = o.open = o.unsubscribe = true;  the domain's settings
  *	o.own_hosts = hosts; o.n_own_hosts = 2;   its tracking host + default host
  *	o.click_url = my_click; o.open_url = my_open; o.unsub_url = my_unsub;
@@ -144,8 +145,6 @@
 
 #include "lib/buf.h"
 
-struct conf;
-
 /* which kind of part a link is in */
 typedef enum rw_part_kind { RW_PART_HTML = 0, RW_PART_TEXT = 1 } rw_part_kind;
 
@@ -233,11 +232,9 @@ typedef struct rw_result {
 } rw_result;
 
 void rw_options_init(rw_options *o);
-void rw_options_from_conf(rw_options *o, const struct conf *c);
 rw_status rw_rewrite(const rw_header *hdrs, size_t n_hdrs, const unsigned char *body, size_t len,
                      const rw_options *o, rw_result *r);
 void rw_result_free(rw_result *r);
-const char *rw_skip_name(rw_skip s);
 const char *rw_status_name(rw_status s);
 
 #endif

@@ -3,7 +3,9 @@
  *
  *	enc.c	quoted-printable and base64, both directions
  *	html.c	the tag-level HTML rewriter and the text/plain URL rewriter
- *	rewrite.c  the MIME walk, the gates, output assembly (rewrite.h)
+ *	mime.c	header fields and the MIME walk: where the candidate parts are
+ *	rewrite.c  the message: the gates, the per-part rewrite, body assembly
+ *		(rewrite.h)
  */
 #ifndef SG_RW_INT_H
 #define SG_RW_INT_H
@@ -20,6 +22,36 @@ bool rw_b64_decode(const unsigned char *in, size_t len, buf *out);
 bool rw_qp_encode(const unsigned char *in, size_t len, const char *eol, buf *out);
 bool rw_b64_encode(const unsigned char *in, size_t len, const char *eol, buf *out);
 bool rw_needs_qp(const unsigned char *in, size_t len, bool seven_bit);
+
+/* mime.c: header fields */
+void rw_unfold(const char *v, size_t len, buf *out);
+const char *rw_top_field(const rw_header *h, size_t n, const char *name, buf *out);
+bool rw_media_type(const char *v, char *t, size_t tsz);
+
+/* mime.c: the candidate parts (byte ranges of the body) and what became of them */
+enum { RW_CTE_7BIT = 0, RW_CTE_8BIT, RW_CTE_QP, RW_CTE_B64 };
+
+typedef struct rw_part {
+    size_t hs, bs, be; /* header block, content, end (offsets in the body) */
+    int cte;
+    bool html, top;
+    bool modified, cte_to_qp;
+    buf out; /* new encoded content */
+} rw_part;
+
+typedef struct rw_walk {
+    const unsigned char *b; /* the body */
+    size_t len;
+    rw_stats *st; /* parts_skipped */
+    rw_part *c;   /* the candidates, in message order */
+    size_t n, cap;
+    size_t parts;
+    const char *fail; /* malformed: why */
+    bool oom;
+} rw_walk;
+
+void rw_walk_message(rw_walk *w, const char *ct, const char *cte, const char *disp);
+void rw_walk_free(rw_walk *w);
 
 /* one message's link state, shared by its parts */
 typedef struct rw_links {
