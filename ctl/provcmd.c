@@ -19,18 +19,16 @@ static int held(provcmd *p)
 {
     conf *cfg = p->cfg;
     cache_opts o = cache_opts_from_conf(cfg, 0);
-    char err[256];
-    buf why = BUF_INIT;
+    char err[256], why[ERRBUF_MAX];
     cache *ca = p->c->cache
                         ? p->c->cache
                         : cache_open(cfg->general.cache_path, CACHE_RDONLY, &o, err, sizeof(err));
     int rc = 0;
 
-    if (ca && refresh_held(ca, p->api->prov, time(NULL), &why))
-        rc = ctl_fail(EX_TEMPFAIL, "%s: %s; nothing sent", p->api->name, buf_cstr(&why));
+    if (ca && refresh_held(ca, p->api->prov, time(NULL), why, sizeof(why)))
+        rc = ctl_fail(EX_TEMPFAIL, "%s: %s; nothing sent", p->api->name, why);
     if (ca && ca != p->c->cache)
         cache_close(ca);
-    buf_free(&why);
     return rc;
 }
 

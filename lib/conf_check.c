@@ -222,7 +222,7 @@ bool conf_check_policyd(const conf *c, conf_report *r)
     const struct conf_policyd *p = &c->policyd;
     int errors = r ? r->errors : 0;
     netlist_net net;
-    const char *why;
+    char why[ERRBUF_MAX];
 
     if (*p->socket_group && getgrnam(p->socket_group) == NULL)
         conf_report_add(r, true, c, CK_policyd_socket_group, "no such group '%s'", p->socket_group);
@@ -240,7 +240,7 @@ bool conf_check_policyd(const conf *c, conf_report *r)
     if (p->max_netstring < 512 || p->max_netstring > 1048576)
         conf_report_add(r, true, c, CK_policyd_max_netstring, "must be between 512 and 1M");
     for (size_t i = 0; i < p->internal_networks.n; i++)
-        if (!netlist_parse_word(p->internal_networks.v[i], 0, &net, &why))
+        if (!netlist_parse_word(p->internal_networks.v[i], 0, &net, why, sizeof(why)))
             conf_report_add(r, true, c, CK_policyd_internal_networks, "'%s': %s",
                             p->internal_networks.v[i], why);
     if (*p->smtp_transport == '\0' || strpbrk(p->smtp_transport, ": \t"))
@@ -256,10 +256,9 @@ bool conf_check_policyd(const conf *c, conf_report *r)
 static void conf_check_trackd_nets(const conf *c, conf_report *r, int key, const conf_list *l)
 {
     netlist_net net;
-    const char *why;
 
     for (size_t i = 0; i < l->n; i++)
-        if (!netlist_parse_word(l->v[i], NETLIST_HOST_BITS, &net, &why))
+        if (!netlist_parse_word(l->v[i], NETLIST_HOST_BITS, &net, NULL, 0))
             conf_report_add(r, true, c, key, "'%s' is not an address or CIDR network", l->v[i]);
 }
 

@@ -102,7 +102,8 @@ static bool netlist_host_bits(netlist_net *n, bool clear)
 }
 
 /* netlist_parse_word - one network: address, optional brackets, optional /bits */
-bool netlist_parse_word(const char *word, unsigned flags, netlist_net *out, const char **why)
+bool netlist_parse_word(const char *word, unsigned flags, netlist_net *out, char *err,
+                        size_t errlen)
 {
     char tmp[80], *slash, *a = tmp;
     size_t n = strlen(word);
@@ -110,19 +111,19 @@ bool netlist_parse_word(const char *word, unsigned flags, netlist_net *out, cons
 
     memset(out, 0, sizeof(*out));
     if (n == 0 || n >= sizeof(tmp))
-        return *why = "not a network address", false;
+        return errbuf_copy(err, errlen, "not a network address");
     memcpy(tmp, word, n + 1);
     if ((slash = strchr(tmp, '/')) != NULL) {
         char *end;
         *slash = '\0';
         bits = strtol(slash + 1, &end, 10);
         if (slash[1] == '\0' || *end || bits < 0 || bits > 128)
-            return *why = "bad prefix length", false;
+            return errbuf_copy(err, errlen, "bad prefix length");
     }
     if (*a == '[') {
         size_t al = strlen(a);
         if (a[al - 1] != ']')
-            return *why = "unbalanced '['", false;
+            return errbuf_copy(err, errlen, "unbalanced '['");
         a[al - 1] = '\0';
         a++;
     }
@@ -130,28 +131,28 @@ bool netlist_parse_word(const char *word, unsigned flags, netlist_net *out, cons
         out->addr.family = AF_INET;
         out->bits = bits < 0 ? 32 : (int)bits;
         if (out->bits > 32)
-            return *why = "IPv4 prefix longer than 32", false;
+            return errbuf_copy(err, errlen, "IPv4 prefix longer than 32");
     } else if (inet_pton(AF_INET6, a, out->addr.a) == 1) {
         out->addr.family = AF_INET6;
         out->bits = bits < 0 ? 128 : (int)bits;
     } else {
-        return *why = "not an IPv4 or IPv6 address", false;
+        return errbuf_copy(err, errlen, "not an IPv4 or IPv6 address");
     }
     if (netlist_is_mapped(&out->addr)) {
         if (out->bits < 96)
-            return *why = "IPv4-mapped network shorter than /96", false;
+            return errbuf_copy(err, errlen, "IPv4-mapped network shorter than /96");
         netlist_unmap(&out->addr);
         out->bits -= 96;
     }
     if (netlist_host_bits(out, (flags & NETLIST_HOST_BITS) != 0) && !(flags & NETLIST_HOST_BITS))
-        return *why = "address has bits set beyond the prefix length", false;
+        return errbuf_copy(err, errlen, "address has bits set beyond the prefix length");
     return true;
 }
 
 /* netlist_parse - every word of a configuration list; err names the bad word */
 bool netlist_parse(netlist *nl, const conf_list *words, unsigned flags, char *err, size_t errlen)
 {
-    const char *why;
+    char why[ERRBUF_MAX];
 
     nl->n = 0;
     nl->v = words->n ? calloc(words->n, sizeof(*nl->v)) : NULL;
@@ -161,7 +162,7 @@ bool netlist_parse(netlist *nl, const conf_list *words, unsigned flags, char *er
         return false;
     }
     for (size_t i = 0; i < words->n; i++) {
-        if (!netlist_parse_word(words->v[i], flags, &nl->v[nl->n], &why)) {
+        if (!netlist_parse_word(words->v[i], flags, &nl->v[nl->n], why, sizeof(why))) {
             if (err)
                 snprintf(err, errlen, "'%s': %s", words->v[i], why);
             netlist_free(nl);

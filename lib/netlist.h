@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 
 #include "lib/conf.h"
+#include "lib/errbuf.h"
 
 #define NETLIST_ADDR_TEXT_MAX 46 /* INET6_ADDRSTRLEN */
 
@@ -67,7 +68,8 @@ typedef struct netlist {
 bool netlist_addr_parse(const char *s, size_t len, netlist_addr *out);
 bool netlist_addr_from_sockaddr(const struct sockaddr *sa, netlist_addr *out);
 void netlist_addr_format(const netlist_addr *a, char out[NETLIST_ADDR_TEXT_MAX]);
-bool netlist_parse_word(const char *word, unsigned flags, netlist_net *out, const char **why);
+bool netlist_parse_word(const char *word, unsigned flags, netlist_net *out, char *err,
+                        size_t errlen);
 bool netlist_parse(netlist *nl, const conf_list *words, unsigned flags, char *err, size_t errlen);
 bool netlist_match(const netlist *nl, const char *addr);
 bool netlist_match_addr(const netlist *nl, const netlist_addr *a);

@@ -121,54 +121,42 @@ static bool redirect_port_ok(const char *p, size_t n)
 }
 
 /* redirect_parse_auth - split and check an authority; false with a reason */
-static bool redirect_parse_auth(const char *auth, size_t alen, struct redirect_auth *a,
-                                const char **why)
+static bool redirect_parse_auth(const char *auth, size_t alen, struct redirect_auth *a, char *err,
+                                size_t errlen)
 {
     const char *at = memchr(auth, '@', alen), *rest;
     size_t hs = 0, he;
 
     if (at) {
-        if (memchr(at + 1, '@', alen - (size_t)(at + 1 - auth))) {
-            *why = "more than one @ in the authority";
-            return false;
-        }
-        if (!redirect_userinfo_ok(auth, (size_t)(at - auth))) {
-            *why = "bad character in the userinfo";
-            return false;
-        }
+        if (memchr(at + 1, '@', alen - (size_t)(at + 1 - auth)))
+            return errbuf_copy(err, errlen, "more than one @ in the authority");
+        if (!redirect_userinfo_ok(auth, (size_t)(at - auth)))
+            return errbuf_copy(err, errlen, "bad character in the userinfo");
         hs = (size_t)(at - auth) + 1;
     }
     if (hs < alen && auth[hs] == '[') {
         const char *close = memchr(auth + hs, ']', alen - hs);
         he = close ? (size_t)(close - auth) + 1 : alen;
-        if (!redirect_literal_ok(auth + hs, he - hs)) {
-            *why = "not a valid IPv6 literal";
-            return false;
-        }
+        if (!redirect_literal_ok(auth + hs, he - hs))
+            return errbuf_copy(err, errlen, "not a valid IPv6 literal");
     } else {
         const char *colon = memchr(auth + hs, ':', alen - hs);
         he = colon ? (size_t)(colon - auth) : alen;
-        if (he == hs) {
-            *why = "no host";
-            return false;
-        }
-        if (!redirect_name_ok(auth + hs, he - hs)) {
-            *why = "bad character in the host";
-            return false;
-        }
+        if (he == hs)
+            return errbuf_copy(err, errlen, "no host");
+        if (!redirect_name_ok(auth + hs, he - hs))
+            return errbuf_copy(err, errlen, "bad character in the host");
     }
     rest = auth + he;
-    if (he < alen && (*rest != ':' || !redirect_port_ok(rest + 1, alen - he - 1))) {
-        *why = "bad port";
-        return false;
-    }
+    if (he < alen && (*rest != ':' || !redirect_port_ok(rest + 1, alen - he - 1)))
+        return errbuf_copy(err, errlen, "bad port");
     a->hs = hs;
     a->he = he;
     return true;
 }
 
 /* redirect_location - the Location value for url, or false with a reason */
-bool redirect_location(const char *url, buf *out, const char **why)
+bool redirect_location(const char *url, buf *out, char *err, size_t errlen)
 {
     struct redirect_auth a;
     size_t skip, alen;
@@ -178,28 +166,23 @@ bool redirect_location(const char *url, buf *out, const char **why)
         skip = 7;
     else if (strncasecmp(url, "https://", 8) == 0)
         skip = 8;
-    else {
-        *why = "not an absolute http or https URL";
-        return false;
-    }
+    else
+        return errbuf_copy(err, errlen, "not an absolute http or https URL");
     auth = url + skip;
     alen = strcspn(auth, "/?#\\");
-    if (!redirect_parse_auth(auth, alen, &a, why))
+    if (!redirect_parse_auth(auth, alen, &a, err, errlen))
         return false;
     buf_append(out, url, skip);
     if (auth[a.hs] != '[' && redirect_has_8bit(auth + a.hs, a.he - a.hs)) {
-        static _Thread_local char dwhy[ERRBUF_MAX]; /* *why outlives this call */
         char alabel[DOMAIN_MAX];
-        if (!domain_normalize(auth + a.hs, a.he - a.hs, alabel, dwhy, sizeof(dwhy)))
-            return *why = dwhy, false;
+        if (!domain_normalize(auth + a.hs, a.he - a.hs, alabel, err, errlen))
+            return false;
         buf_append(out, auth, a.hs);
         buf_append_str(out, alabel);
         redirect_put_encoded(out, auth + a.he, strlen(auth + a.he));
     } else
         redirect_put_encoded(out, auth, strlen(auth));
-    if (buf_failed(out)) {
-        *why = "out of memory";
-        return false;
-    }
+    if (buf_failed(out))
+        return errbuf_copy(err, errlen, "out of memory");
     return true;
 }

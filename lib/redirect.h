@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	buf loc = BUF_INIT;
- *	if (!redirect_location(claims.url, &loc, &why))  -> 404, never a redirect
+ *	if (!redirect_location(claims.url, &loc, why, sizeof(why)))  -> 404, never a redirect
  *
  * DESCRIPTION
  *	The destination inside a verified click token is what the sender wrote,
@@ -24,7 +24,8 @@
 #include <stdbool.h>
 
 #include "lib/buf.h"
+#include "lib/errbuf.h"
 
-bool redirect_location(const char *url, buf *out, const char **why);
+bool redirect_location(const char *url, buf *out, char *err, size_t errlen);
 
 #endif

@@ -133,9 +133,8 @@ static bool click_cb(void *arg, const char *url, size_t len, unsigned index, rw_
     x->claims.url[len] = '\0';
     /* a destination sendgate-trackd would refuse to redirect to (404) stays as
        the sender wrote it: wrapping it would only break the link */
-    const char *why;
     buf_reset(&x->dest);
-    if (!redirect_location(x->claims.url, &x->dest, &why)) {
+    if (!redirect_location(x->claims.url, &x->dest, NULL, 0)) {
         x->claims.url[0] = '\0';
         return false;
     }

@@ -225,7 +225,7 @@ static bool fetch_mailtrap(const conf *cfg, struct session *s, items *it, time_t
 }
 
 /* refresh_held - is a provider's rate-limit wait (Retry-After, lockout) still running? */
-bool refresh_held(cache *c, int provider, time_t now, buf *why)
+bool refresh_held(cache *c, int provider, time_t now, char *why, size_t whylen)
 {
     char when[32];
     cache_meta m;
@@ -233,7 +233,7 @@ bool refresh_held(cache *c, int provider, time_t now, buf *why)
     if (c == NULL || cache_get_meta(c, provider, &m) != CACHE_OK || m.next_attempt <= now ||
         !rate_limited(&m))
         return false;
-    buf_printf(why, "rate limited until %s (%s)",
+    errbuf_set(why, whylen, "rate limited until %s (%s)",
                fmt_time((time_t)m.next_attempt, when, sizeof(when)), m.last_error);
     return true;
 }
@@ -360,9 +360,10 @@ static int refresh_one(const conf *cfg, cache *c, int provider, time_t now, unsi
 }
 
 /* refresh_provider - one refresh of one provider (see refresh.h) */
-int refresh_provider(const conf *cfg, cache *c, int provider, time_t now, unsigned flags, buf *why)
+int refresh_provider(const conf *cfg, cache *c, int provider, time_t now, unsigned flags,
+                     buf *outcome)
 {
-    return refresh_one(cfg, c, provider, now, flags, why, NULL);
+    return refresh_one(cfg, c, provider, now, flags, outcome, NULL);
 }
 
 /* refresh_all - every enabled provider once; a sysexits code (see refresh.h) */

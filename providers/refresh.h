@@ -16,8 +16,11 @@
  *	  one line per provider ("jetemail: ok, 12 outbound, 3 inbound").
  *
  *	One provider:
- *	int r = refresh_provider(cfg, cache, PROV_JETEMAIL, time(NULL), 0, &why);
+ *	int r = refresh_provider(cfg, cache, PROV_JETEMAIL, time(NULL), 0, &outcome);
  *	  r: REFRESH_OK, REFRESH_DEFERRED, REFRESH_FAILED or REFRESH_DISABLED
+ *	  outcome: what happened, success included ("12 outbound, 3 inbound"):
+ *	  a report like refresh_all's, so a buf, not an error buffer
+ *	  (doc/hacking.md, "Errors")
  *
  *	The daemon's thread:
  *	refresher *r = refresher_start(cfg, cache);   (after the privilege drop)
@@ -79,6 +82,7 @@
 #include "cache/cache.h"
 #include "lib/buf.h"
 #include "lib/conf.h"
+#include "lib/errbuf.h"
 
 enum refresh_result {
     REFRESH_OK = 0,       /* new data committed */
@@ -92,10 +96,11 @@ enum refresh_result {
 
 typedef struct refresher refresher;
 
-int refresh_provider(const conf *cfg, cache *c, int provider, time_t now, unsigned flags, buf *why);
+int refresh_provider(const conf *cfg, cache *c, int provider, time_t now, unsigned flags,
+                     buf *outcome);
 int refresh_all(const conf *cfg, cache *c, time_t now, unsigned flags, buf *report);
 const char *refresh_result_name(int result);
-bool refresh_held(cache *c, int provider, time_t now, buf *why);
+bool refresh_held(cache *c, int provider, time_t now, char *why, size_t whylen);
 void refresh_note_429(const conf *cfg, cache *c, int provider, time_t now, time_t retry_after,
                       const char *error);
 bool refresh_any_enabled(const conf *cfg);

@@ -152,7 +152,7 @@ static bool tr_verify(const trackreq_state *st, trackreq_env *env, const trackre
 static void tr_click(const trackreq_state *st, trackreq_env *env, const trackreq *rq, trackresp *rs)
 {
     token_claims c;
-    const char *why;
+    char why[ERRBUF_MAX];
 
     if (!tr_method_ok(rq, rs, false, "GET, HEAD, OPTIONS"))
         return;
@@ -165,7 +165,7 @@ static void tr_click(const trackreq_state *st, trackreq_env *env, const trackreq
         tr_notfound(rs);
         return;
     }
-    if (!redirect_location(c.url, &rs->location, &why)) {
+    if (!redirect_location(c.url, &rs->location, why, sizeof(why))) {
         tmetrics_bad_token(env->metrics, TM_CLICK, TM_REASON_BAD_DEST);
         log_warn("message %s link %u: destination refused: %s", c.msgref, c.link_index, why);
         buf_reset(&rs->location);

@@ -28,7 +28,7 @@ static void test_internal(void)
     netlist nl = list_of(v, 4, 0);
     netlist_net n;
     char err[128];
-    const char *why;
+    char why[ERRBUF_MAX];
     conf_list bad = {1, (char *[]){"192.0.2.1/24"}};
 
     tap_ok(nl.n == 4, "networks parse");
@@ -41,11 +41,14 @@ static void test_internal(void)
     tap_ok(netlist_match(&nl, "::ffff:192.0.2.9"), "IPv4-mapped IPv6 matches the IPv4 network");
     tap_ok(!netlist_match(&nl, "unknown"), "Postfix's 'unknown' matches nothing");
     netlist_free(&nl);
-    tap_ok(!netlist_parse_word("192.0.2.1/24", 0, &n, &why), "host bits beyond the prefix refused");
-    tap_ok(!netlist_parse_word("192.0.2.0/33", 0, &n, &why), "IPv4 prefix > 32 refused");
-    tap_ok(!netlist_parse_word("example.com", 0, &n, &why), "a name refused");
-    tap_ok(!netlist_parse_word("[2001:db8::", 0, &n, &why), "unbalanced bracket refused");
-    tap_ok(netlist_parse_word("0.0.0.0/0", 0, &n, &why), "everything");
+    tap_ok(!netlist_parse_word("192.0.2.1/24", 0, &n, why, sizeof(why)),
+           "host bits beyond the prefix refused");
+    tap_ok(!netlist_parse_word("192.0.2.0/33", 0, &n, why, sizeof(why)),
+           "IPv4 prefix > 32 refused");
+    tap_ok(!netlist_parse_word("example.com", 0, &n, why, sizeof(why)), "a name refused");
+    tap_ok(!netlist_parse_word("[2001:db8::", 0, &n, why, sizeof(why)),
+           "unbalanced bracket refused");
+    tap_ok(netlist_parse_word("0.0.0.0/0", 0, &n, why, sizeof(why)), "everything");
     tap_ok(!netlist_parse(&nl, &bad, 0, err, sizeof(err)) && nl.v == NULL,
            "a bad word fails the list");
     tap_is_str(err, "'192.0.2.1/24': address has bits set beyond the prefix length",
@@ -60,18 +63,21 @@ static void test_trackd_lists(void)
     netlist trusted = list_of(w, 4, NETLIST_HOST_BITS);
     netlist_addr a;
     netlist_net n;
-    const char *why;
+    char why[ERRBUF_MAX];
 
-    tap_ok(netlist_parse_word("192.0.2.0/24", NETLIST_HOST_BITS, &n, &why) && n.bits == 24,
-           "CIDR parsed");
-    tap_ok(!netlist_parse_word("192.0.2.0/33", NETLIST_HOST_BITS, &n, &why), "prefix 33 refused");
-    tap_ok(!netlist_parse_word("example.com", NETLIST_HOST_BITS, &n, &why),
-           "a name is not a network");
-    tap_ok(!netlist_parse_word("10.0.0.1/", NETLIST_HOST_BITS, &n, &why), "empty prefix refused");
-    tap_ok(netlist_parse_word("192.0.2.77/24", NETLIST_HOST_BITS, &n, &why) && n.addr.a[3] == 0 &&
+    tap_ok(netlist_parse_word("192.0.2.0/24", NETLIST_HOST_BITS, &n, why, sizeof(why)) &&
                    n.bits == 24,
+           "CIDR parsed");
+    tap_ok(!netlist_parse_word("192.0.2.0/33", NETLIST_HOST_BITS, &n, why, sizeof(why)),
+           "prefix 33 refused");
+    tap_ok(!netlist_parse_word("example.com", NETLIST_HOST_BITS, &n, why, sizeof(why)),
+           "a name is not a network");
+    tap_ok(!netlist_parse_word("10.0.0.1/", NETLIST_HOST_BITS, &n, why, sizeof(why)),
+           "empty prefix refused");
+    tap_ok(netlist_parse_word("192.0.2.77/24", NETLIST_HOST_BITS, &n, why, sizeof(why)) &&
+                   n.addr.a[3] == 0 && n.bits == 24,
            "NETLIST_HOST_BITS: 192.0.2.77/24 is 192.0.2.0/24");
-    tap_ok(!netlist_parse_word("::ffff:0.0.0.0/80", NETLIST_HOST_BITS, &n, &why),
+    tap_ok(!netlist_parse_word("::ffff:0.0.0.0/80", NETLIST_HOST_BITS, &n, why, sizeof(why)),
            "an IPv4-mapped network shorter than /96 refused");
     netlist_addr_parse("10.200.3.4", 10, &a);
     tap_ok(netlist_match_addr(&trusted, &a), "10.200.3.4 in 10.0.0.0/8");

@@ -132,10 +132,8 @@ static buf loc_buf = BUF_INIT;
 
 static const char *loc(const char *url)
 {
-    const char *why;
-
     buf_reset(&loc_buf);
-    if (!redirect_location(url, &loc_buf, &why))
+    if (!redirect_location(url, &loc_buf, NULL, 0))
         return NULL;
     return buf_cstr(&loc_buf);
 }
