@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate top-level Makefile (GNU make, no autotools).
 #
 #   make            release build into build/rel/ (binaries in build/rel/bin)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cache_main.c - bench helper: the cache's read path, lookups per second
  *

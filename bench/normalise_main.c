@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * normalise_main.c - bench helper: provider JSON to committed cache records
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nullmilter.c - bench/smtp's floor: a libmilter milter that does no work
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policyload.c - a load client for Postfix SMTP access policy servers (bench/policy)
  *

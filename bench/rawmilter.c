@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rawmilter.c - bench/smtp's protocol floor: bench/nullmilter.c without libmilter
  *

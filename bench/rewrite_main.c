@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rewrite_main.c - bench/rewrite's driver: the rewrite engine's throughput
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stalls.c - how often this machine takes the CPU away from a running thread
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cache.c - the LMDB environment of the provider cache (see cache.h for the contract)
  *

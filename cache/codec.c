@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * codec.c - cache record encoding and bounds-checked decoding (see codec.h)
  */

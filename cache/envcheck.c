@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * envcheck.c - may an LMDB environment be mapped? (see envcheck.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * envcheck.h - may an LMDB environment be mapped? (the provider cache, trackd's statistics)
  *

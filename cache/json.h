@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json.h - cache records as JSON (sendgatectl cache dump / cache get)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lmdbenv.h - one LMDB environment: opening, the map, retries, damage
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # cache/: the LMDB environments (the provider cache, trackd's statistics), record codecs,
 # suppressions, revocations and the verdict
 CORE_SRCS += cache/record.c cache/codec.c cache/envcheck.c cache/lmdbenv.c cache/cache.c cache/txn.c cache/store.c \

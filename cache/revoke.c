@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * revoke.c - the revocation list in the cache's "revoked" database (see revoke.h)
  *

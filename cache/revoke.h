@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * revoke.h - withdraw the links of a message (or of a whole sending domain)
  *

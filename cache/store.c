@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store.c - the records in the cache: decode on read, merge on write (see cache.h)
  *

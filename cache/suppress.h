@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suppress.h - recipients who unsubscribed from a sending domain
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trackstats.c - the tracking statistics environment (see trackstats.h)
  *

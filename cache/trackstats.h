@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trackstats.h - per-domain click, open and unsubscribe counters in LMDB
  *

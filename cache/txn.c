@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * txn.c - the cache's transactions: lookups, writes, iterations (see cache.h)
  *

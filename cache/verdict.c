@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * verdict.c - provider state + handling table -> SMTP decision (see verdict.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_env.c - sendgatectl check-config: files and sockets as the daemons meet them
  *

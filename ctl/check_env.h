@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_env.h - sendgatectl check-config: the configuration against the machine
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_files.c - sendgatectl check-config: the daemons' own loaders on the files they need
  *

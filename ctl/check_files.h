@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_files.h - sendgatectl check-config: the files the daemons would refuse
  *

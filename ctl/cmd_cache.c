@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_cache.c - sendgatectl cache dump | get | load
  */

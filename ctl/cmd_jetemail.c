@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_jetemail.c - sendgatectl jetemail outbound|inbound ...
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_mailtrap.c - sendgatectl mailtrap domains|setup-instructions|company-info ...
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_refresh.c - sendgatectl refresh [PROVIDER] [--force] [--daemon]
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_stats.c - sendgatectl stats: clicks, opens and unsubscribes per sending domain
  *

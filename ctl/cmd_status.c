@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_status.c - sendgatectl status: is sendgate working right now?
  *

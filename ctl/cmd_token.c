@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_token.c - sendgatectl token genkey | make | decode | revoke | unrevoke | revoked
  *

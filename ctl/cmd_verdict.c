@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_verdict.c - sendgatectl verdict: what would sendgate do with this sender?
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * provcmd.c - the plumbing sendgatectl's provider commands share
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * provcmd.h - the plumbing sendgatectl's provider commands share
  *

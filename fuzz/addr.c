@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * addr.c - libFuzzer harness: From:/To: header values (what sendgate-milter
  * reads from every From: field a client sends)

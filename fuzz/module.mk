@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # fuzz/: libFuzzer harnesses over the parsers that meet untrusted bytes
 # (`make fuzz`; see mk/fuzz.mk). Components may add their own harnesses to
 # FUZZERS from their module.mk.

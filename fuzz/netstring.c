@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netstring.c - libFuzzer harness: netstring framing and socketmap requests
  *

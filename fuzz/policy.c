@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy.c - libFuzzer harness: the Postfix policy protocol parser
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * provider_json.c - libFuzzer harness: what the refresher does with a
  * provider's answer (JSON parsing, error shapes, row normalisation)

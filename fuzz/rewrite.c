@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rewrite.c - libFuzzer harness: the rewrite engine over arbitrary bodies
  *

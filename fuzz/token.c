@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * token.c - libFuzzer harness: token verification (what sendgate-trackd
  * does with every URL path a client sends)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * addr.h - mail addresses: envelope paths, header mailbox lists, domains
  *

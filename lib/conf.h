@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.h - sendgate.conf: typed keys in one table, loaded with libinih
  *

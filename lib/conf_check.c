@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf_check.c - cross-key checks of sendgate.conf, one function per section
  *

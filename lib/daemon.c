@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * daemon.c - detach, pid file, privilege drop, systemd notification (see daemon.h)
  *

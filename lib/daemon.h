@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * daemon.h - process hygiene for the daemons (sendgate-policyd, -milter, -trackd)
  *

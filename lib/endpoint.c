@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * endpoint.c - parse, listen on and connect to socket endpoints (see endpoint.h)
  */

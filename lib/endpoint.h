@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * endpoint.h - socket endpoints as Postfix and libmilter operators write them
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * errbuf.h - one sentence saying why, into the caller's buffer
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inifile.c - INI parsing with line numbers (see inifile.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inifile.h - INI files through libinih, with line numbers
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib/: shared building blocks linked into every program
 CORE_SRCS += lib/buf.c lib/log.c lib/conf.c lib/conf_check.c lib/domain.c lib/endpoint.c \
              lib/addr.c lib/inifile.c lib/rfile.c lib/netlist.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netlist.c - IP addresses and CIDR network lists (see netlist.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netlist.h - IP addresses and lists of CIDR networks
  *

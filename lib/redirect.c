@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redirect.c - re-validate a click destination and build its Location header
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rfile.c - bounded reads of regular files (see rfile.h)
  *

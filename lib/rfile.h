@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rfile.h - read a file sendgate depends on: bounded, regular files only
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tlsfile.c - the TLS certificate and key of sendgate-trackd (see tlsfile.h)
  *

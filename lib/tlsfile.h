@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tlsfile.h - sendgate-trackd's TLS certificate and key, read and checked as the server uses them
  *

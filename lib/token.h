@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * token.h - signed, stateless tracking tokens (click, open, unsubscribe)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * apply.c - send header edits and a new body to the MTA (see apply.h)
  */

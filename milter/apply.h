@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * apply.h - what end of message changes, and sending it to the MTA
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * body.c - body collection with spill to a temporary file (see body.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - sendgate-milter: start-up, signals, reload, the libmilter main loop
  *

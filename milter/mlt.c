@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mlt.c - the smfi_* wrapper layer (see mlt.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mlt.h - every smfi_* call sendgate-milter makes, behind a two-line wrapper
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # milter/: sendgate-milter (the rewrite engine lives in milter/rewrite/)
 PROGS += sendgate-milter
 sendgate-milter_SRCS := milter/main.c milter/listener.c milter/testmode.c milter/callbacks.c \

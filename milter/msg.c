@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg.c - the transaction context: its life and what it keeps (see msg.h)
  */

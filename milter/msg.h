@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg.h - one SMTP transaction as sendgate-milter keeps it
  *

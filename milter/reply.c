@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reply.c - a verdict as an SMTP reply through smfi_setreply (see reply.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reply.h - a verdict as the milter's SMTP reply (smfi_setreply)
  *

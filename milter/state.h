@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * state.h - sendgate-milter's running state: the configuration and the cache
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testmode.c - the offline driver (see testmode.h)
  */

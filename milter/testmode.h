@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testmode.h - `sendgate-milter -t MESSAGE`: the callbacks without an MTA
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Installation directories (FHS). PREFIX moves programs and man pages;
 # configuration and state stay in /etc/sendgate and /var/lib/sendgate
 # unless SYSCONFDIR / LOCALSTATEDIR say otherwise (as Postfix does).

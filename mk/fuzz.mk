@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mk/fuzz.mk - libFuzzer harnesses (called by `make fuzz`)
 #
 # Every harness fuzz/<name>.c listed in FUZZERS is linked with the core

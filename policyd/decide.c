@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decide.c - policy actions and socketmap answers from the cache (see decide.h)
  *

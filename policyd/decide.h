@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decide.h - the answers sendgate-policyd gives, from the cache
  *

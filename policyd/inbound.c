@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inbound.c - relay, transport and forwarding rules of inbound domains (see inbound.h)
  *

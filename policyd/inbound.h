@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inbound.h - what a cached inbound domain means for relay, transport and forwarding
  *

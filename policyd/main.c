@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - sendgate-policyd: Postfix policy server, socketmap server, refresher
  *

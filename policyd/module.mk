@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # policyd/: sendgate-policyd, the Postfix policy and socketmap server (it
 # runs the refresher, providers/refresh.c).
 # The protocol modules (policy, netstring, smap, inbound, decide) are pure

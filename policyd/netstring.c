@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netstring.c - netstring framing for the socketmap server (see netstring.h)
  *

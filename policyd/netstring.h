@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netstring.h - D. J. Bernstein's netstrings, the framing of Postfix socketmap tables
  *

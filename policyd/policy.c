@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy.c - framing, parsing and answering policy requests (see policy.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy.h - the Postfix SMTP access policy delegation protocol, as pure functions
  *

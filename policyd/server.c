@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server.c - epoll event loop for policy and socketmap clients (see server.h)
  *

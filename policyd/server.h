@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server.h - sendgate-policyd's event loop: policy and socketmap connections
  *

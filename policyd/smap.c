@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * smap.c - socketmap request splitting and reply formatting (see smap.h)
  *

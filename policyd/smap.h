@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * smap.h - Postfix socketmap requests and replies (the bytes inside the netstrings)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * items.c - arena-backed sets of cache write items (see items.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * jetemail.c - the JetEmail API client: requests and the refresher's fetch
  *

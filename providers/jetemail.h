@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * jetemail.h - the JetEmail account API: refresh reads, normalisation, writes
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * jetnorm.c - JetEmail answers into cache records (pure; see jetemail.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * jetreq.c - JetEmail write requests: local validation and JSON bodies
  *

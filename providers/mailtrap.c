@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mailtrap.c - the Mailtrap API client: path styles, the refresher's fetch
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mailtrap.h - the Mailtrap account API: domains, normalisation, writes
  *

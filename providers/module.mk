@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # providers/: where domain data comes from (static file; JetEmail and Mailtrap APIs)
 CORE_SRCS += providers/static.c
 UNIT_TESTS += t/unit/test_static.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mtnorm.c - Mailtrap Domain objects into cache records (pure; see mailtrap.h)
  *

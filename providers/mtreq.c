@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mtreq.c - Mailtrap write requests: local validation and JSON bodies
  *

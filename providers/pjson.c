@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pjson.c - tolerant readers for provider JSON (see pjson.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pjson.h - tolerant readers for provider JSON (cJSON underneath)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * refresh.c - the refresher: provider APIs into the LMDB cache (see refresh.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * refresh.h - the refresher: provider APIs into the LMDB cache
  *

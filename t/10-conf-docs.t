@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # Every configuration key exists for the user only if it is documented:
 # conf/sendgate.conf must document exactly the keys of the code's table,
 # each with the default the code really uses, and must be up to date with

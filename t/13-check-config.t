@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # `sendgatectl check-config` fails (exit 78, EX_CONFIG) for every file a
 # daemon would refuse at start, naming the file, the line of the key that
 # names it, and the fix; it says "configuration OK" (exit 0) only for what

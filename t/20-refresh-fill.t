@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgatectl refresh fills the cache from both provider APIs (the fake in
 # t/fakeapi.py) with the records the milter and the policy daemon act on:
 # JetEmail's send status from its status and DMARC verification, verified

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # A provider API that fails never costs the cache its data: every failure
 # the providers document (401, 403, 404, 429, 500, success=false) and every
 # broken answer (slow, truncated, malformed, oversized, connection closed)

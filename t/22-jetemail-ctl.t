@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgatectl's JetEmail commands send exactly the documented requests
 # (method, path, Authorization, JSON body), refuse invalid input before
 # sending anything (exit 65), report the provider's errors readably with a

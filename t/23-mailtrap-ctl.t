@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgatectl's Mailtrap commands cover every endpoint of the domains API
 # (list, create, get, update, delete, setup instructions, company info get,
 # create and update), send exactly the documented JSON with the configured

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The operator's handles on the refresher: sendgatectl refresh for one or
 # all providers with sysexits codes and --json, --daemon to make a running
 # sendgate-policyd refresh (SIGUSR1 to its pid file), TLS verified against

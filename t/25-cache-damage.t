@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # A damaged cache never fails open and never crashes. A good cache is built
 # with `sendgatectl cache load` (the static provider), then damaged each way
 # a disk, an operator or a full file system damages it: zero length, cut to

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-milter against miltertest (OpenDKIM's MTA simulator, the real
 # milter protocol): allowed domain with BCC, blocked (550), under review
 # (451), unknown domain per the handling table, inbound mail left alone.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-milter behind a real Postfix (smtpd_milters, protocol 6, smtpd
 # running as the postfix user): a message from an allowed domain reaches
 # the next hop with the verified BCC recipient added and nothing else

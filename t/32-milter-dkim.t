@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # DKIM survives: a real Postfix with smtpd_milters = sendgate-milter, then
 # OpenDKIM (Debian's opendkim, signing shop.example with a key made here by
 # opendkim-genkey), as conf/postfix/main.cf.sendgate says. The message

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The From: check behind a real Postfix: every address of every From: field
 # is judged, wherever the field is, and what sendgate cannot judge in full is
 # handling.unjudgeable_from, never a silent fallback.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # A configured feature that cannot work stops the daemon with exit status
 # 78 (EX_CONFIG) and the fix in the message, so systemd's
 # RestartPreventExitStatus=78 keeps it from restarting in a loop; it never

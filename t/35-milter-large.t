@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # Large tracked messages behind a real Postfix (smtpd_milters =
 # sendgate-milter over a unix: socket, milter_default_action = tempfail),
 # with sendgate's defaults (max_rewrite_size = 9M, max_links = 500) and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-milter behind a real Sendmail 8.17 (Debian's packages, unpacked,
 # not installed: sendmail-bin conflicts with postfix; t/lib/smharness.py),
 # configured with the shipped conf/sendmail/sendgate.mc, on loopback:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-policyd speaks the Postfix policy protocol as Postfix expects:
 # one answer per request, persistent and pipelined connections, no answer
 # at all (a closed connection) for a malformed request, and it keeps

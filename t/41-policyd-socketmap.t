@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-policyd's socketmap tables answer Postfix from the cache: relay
 # (active inbound domains), transport (the preferred SMTP server) and
 # forward (forwarding rules: exact, plus-addressing, catch-all, only active

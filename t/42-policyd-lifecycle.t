@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-policyd behaves like a well-kept mail daemon: SIGHUP reloads and
 # keeps the running configuration when the new one is bad, systemd hears
 # READY/RELOADING/STOPPING without libsystemd, it detaches with a pid file

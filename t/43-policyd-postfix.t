@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # A real Postfix on loopback, configured with the shipped
 # conf/postfix/main.cf.sendgate section, uses sendgate-policyd:
 # check_policy_service rejects a blocked sender at RCPT TO with the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-policyd keeps the cache fresh without ever making Postfix wait:
 # --once refreshes every enabled provider and says with its exit status
 # whether that worked; the daemon's refresher fills an empty cache at start,

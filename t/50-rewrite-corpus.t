@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The rewrite engine on whole messages, through `sendgate-milter -t` (the
 # very callbacks Postfix drives), each output checked by an independent MIME
 # parser (Python's email package): same structure, attachments and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-trackd against curl: a signed click link redirects to exactly its
 # original URL with no-store/no-referrer/noindex headers; any changed character,
 # a wrong purpose or a revoked message gives 404 and never a redirect; the pixel

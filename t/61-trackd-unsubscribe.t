@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # One-click unsubscribe (RFC 8058) through sendgate-trackd: GET only shows a
 # confirmation page and changes nothing; the one-click POST (urlencoded or
 # multipart, or the page's button) puts (sending domain, recipient) into the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-trackd under bad input and odd configurations: oversized request
 # lines, headers and bodies and malformed requests get a 4xx and the daemon
 # keeps serving; idle half-open connections do not lock it up; a reload with a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The operator's side of tracking tokens and sendgate-trackd: sendgatectl token
 # genkey writes a 0600 key file and never overwrites one; token decode shows a
 # token's fields and says why it does not verify; token make refuses URLs too

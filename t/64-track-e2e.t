@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The whole tracking loop with the real programs: a message rewritten by
 # `sendgate-milter -t` carries links that the running sendgate-trackd
 # redirects to their original URLs, a pixel it answers with a GIF, and a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-trackd exposed directly, plain and in its TLS mode, cannot be
 # starved by connections that never finish a request. A request (or a TLS
 # handshake) trickling in one byte every 2 s is closed at

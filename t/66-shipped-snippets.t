@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # What we ship works as shipped: every Postfix and nginx snippet of conf/,
 # taken from the shipped files themselves, applied whole to real servers on
 # loopback, with mail sent through them. (conf/sendmail/sendgate.mc has its

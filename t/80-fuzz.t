@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The libFuzzer harnesses build and run clean for a few seconds each
 # (`make fuzz` runs them longer): a parser change that crashes on odd input,
 # or breaks a harness's property, fails here first. One line per harness,

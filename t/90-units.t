@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The systemd units, sysusers.d and tmpfiles.d files an operator installs:
 # each unit is rated "OK" or better by `systemd-analyze security` (exposure
 # at most 2.5), runs the daemon in the foreground as user sendgate with an

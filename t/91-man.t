@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The manual pages an operator reads: every page exists and formats without
 # a single groff or man warning; sendgate.conf(5) is generated from
 # conf/sections (never stale) and documents exactly the keys of the code's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # What an operator sees before and after starting sendgate:
 # `sendgatectl check-config` warns, with the key, the file and line and the
 # fix, about the traps of milter and policy deployments (a socket outside

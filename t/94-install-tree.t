@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # `make install` and `make uninstall` (scripts/install-tree): a DESTDIR
 # install writes exactly the files `install-tree --list` names, plus the
 # configuration and the state directory; the unit files point at the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The Debian packages, from build to purge, as an operator meets them:
 #
 #  1. `dpkg-buildpackage -us -uc -b` builds the four packages from a copy of

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The C sources follow .clang-format: every tracked .c and .h file, as
 # clang-format 14 (Debian 12) formats it, so that a reformatting never
 # hides a change in a later diff.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # The floor plan holds (doc/hacking.md): scripts/check-layers finds an
 # include that crosses the layer table, a core-library source outside the
 # library layers and an over-long or over-complex function in the rewrite

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """fakeapi - a fake JetEmail + Mailtrap account API for sendgate's tests.
 
 Serves both providers' documented endpoints (PROVIDERS.md, the seed pages)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/tools/: test tools (built into $(BUILD)/<variant>/t/tools, never installed)
 # selfsigned: a self-signed certificate and key for trackd's TLS mode
 # (t/13-check-config.t, t/24-refresh-ctl.t, t/62-trackd-limits.t, t/65-trackd-flood.t)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * botlabel.c - user-agent, timing and burst signals for trackd's bot label
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * botlabel.h - label machine traffic on tracking events (never refuse it)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * clientip.c - the client of a request: X-Forwarded-For, truncation
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * clientip.h - the client of a sendgate-trackd request: proxies, privacy
  *

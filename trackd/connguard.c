@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * connguard.c - connection deadlines, per-address limits and the last slot (see connguard.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * connguard.h - who holds sendgate-trackd's connection slots, and for how long
  *

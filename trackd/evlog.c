@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * evlog.c - event queue and writer thread of sendgate-trackd (see evlog.h)
  *

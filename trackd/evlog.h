@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * evlog.h - trackd's events: a queue, one writer thread, JSON lines and counters
  *

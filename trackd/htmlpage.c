@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * htmlpage.c - trackd's HTML pages: not found, unsubscribe confirmation and result
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * htmlpage.h - the few small HTML pages sendgate-trackd shows
  *

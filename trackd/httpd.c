@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * httpd.c - libmicrohttpd glue of sendgate-trackd (see httpd.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * httpd.h - sendgate-trackd's HTTP server (libmicrohttpd)
  *

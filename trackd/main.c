@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - sendgate-trackd: the click, open and unsubscribe endpoint
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # trackd/: sendgate-trackd (click, open and unsubscribe endpoint).
 # Its modules are pure apart from the HTTP layer (httpd.c), so the unit
 # tests link them beside the core library.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * oneclick.c - find List-Unsubscribe=One-Click in a urlencoded or multipart body
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * oneclick.h - recognise an RFC 8058 one-click unsubscribe POST body
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tmetrics.c - trackd's request and event counters, rendered for Prometheus
  *

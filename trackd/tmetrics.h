@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tmetrics.h - sendgate-trackd's counters and their Prometheus text form
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trackreq.c - sendgate-trackd's endpoints: click, open, unsubscribe, metrics, health
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trackreq.h - what sendgate-trackd answers to a request, without HTTP plumbing
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enc.c - quoted-printable (RFC 2045 6.7) and base64 (RFC 2045 6.8)
  *

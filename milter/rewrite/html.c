@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * html.c - link rewriting in HTML and text, over decoded bytes
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mime.c - the MIME walk: where a message's candidate parts are
  *

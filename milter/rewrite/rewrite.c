@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rewrite.c - the message: the gates, the per-part rewrite, body assembly
  * (see rewrite.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rewrite.h - the rewrite engine: click tracking, open pixel, unsubscribe
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rw_int.h - the rewrite engine's internal interfaces (not for the milter)
  *

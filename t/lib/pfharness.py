@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """pfharness - a throw-away Postfix on loopback for sendgate's integration tests.
 
 A complete, independent Postfix instance (`postfix -c DIR`) with its own

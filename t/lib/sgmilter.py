@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """sgmilter - start and stop sendgate-milter for the black-box tests.
 
     from sgmilter import setup_cache, Milter

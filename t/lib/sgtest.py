@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """sgtest - TAP output and fixtures for sendgate's black-box tests (Python).
 
 Usage in a t/*.t file (shebang #!/usr/bin/python3, Debian's Python: it has

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """smharness - a throw-away Sendmail 8.17 on loopback for sendgate's tests.
 
 Debian's sendmail-bin conflicts with postfix (both provide

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """trackdtest - start a real sendgate-trackd for the t/6*-trackd-*.t black-box tests.
 
     from trackdtest import Trackd

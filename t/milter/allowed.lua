@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- an authenticated client, an allowed domain: the verified BCC address is
 -- added (see the log check in t/30), the pending one is not, no Bcc: header, tracking marker added
 dofile(dir .. "/common.lua")

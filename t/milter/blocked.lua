@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- a domain the provider says may not send: 550 5.7.1 with the reason
 dofile(dir .. "/common.lua")
 run(function()

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- common.lua - helpers for sendgate's miltertest scripts (loaded with dofile)
 -- Scripts get -D sock=unix:/path -D dir=<this directory>; each ends with
 -- os.exit(0) when every check held, else prints "ERROR: ..." and exits 1.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- a client that is neither internal nor authenticated (mail from the
 -- Internet): accepted untouched at MAIL FROM, even from a blocked domain
 dofile(dir .. "/common.lua")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- a domain under review: 451 4.7.1, try again later
 dofile(dir .. "/common.lua")
 run(function()

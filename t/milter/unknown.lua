@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- a domain no provider knows: handling.unknown_domain (-D expect=accept|reject)
 dofile(dir .. "/common.lua")
 run(function()

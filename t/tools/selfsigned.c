@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * selfsigned.c - test tool: a self-signed certificate and key for sendgate-trackd's TLS mode
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * static_httpd.c - bench baseline: one file served by libmicrohttpd like trackd serves
  *

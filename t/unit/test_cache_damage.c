@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_cache_damage.c - a damaged cache or statistics environment never
  * crashes a program and never passes for an empty one

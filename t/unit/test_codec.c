@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_codec.c - cache record encoding and decoding (cache/codec.c)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_conf.c - sendgate.conf loading (lib/conf.c, lib/inifile.c)
  *

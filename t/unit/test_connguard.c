@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_connguard.c - trackd's connection slots: deadlines, per-address limits,
  * the oldest waiting connection making room. Real sockets (socket pairs): a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_domain.c - domain normalisation (lib/domain.c)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_endpoint.c - socket endpoints (lib/endpoint.c)
  *

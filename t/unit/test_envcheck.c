@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_envcheck.c - may an LMDB environment be mapped? (cache/envcheck.c)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_errbuf.c - the caller's error buffer (lib/errbuf.c)
  *

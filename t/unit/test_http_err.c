@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_http_err.c - the provider HTTP layer's pure parts: every documented
  * error body into one readable line, Retry-After, whole-buffer JSON, the

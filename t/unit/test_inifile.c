@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_inifile.c - the INI reader under sendgate.conf and the static
  * domains file (lib/inifile.c over libinih)

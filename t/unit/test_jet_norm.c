@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_jet_norm.c - JetEmail answers into cache records, over fixture
  * strings in every documented (and inferred) variant: envelopes, status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_jet_req.c - JetEmail write requests: what sendgatectl refuses
  * locally and exactly which JSON it sends (outbound settings, inbound

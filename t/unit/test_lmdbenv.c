@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_lmdbenv.c - one LMDB environment layer (cache/lmdbenv.c)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_milter_cb.c - the milter's callbacks through the mlt wrapper layer
  *

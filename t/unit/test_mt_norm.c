@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_mt_norm.c - Mailtrap Domain objects into cache records (the seed
  * page's schema and the documented dns_records example), the tracking

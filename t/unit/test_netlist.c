@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_netlist.c - IP addresses and CIDR network lists (lib/netlist.c): the
  * internal_networks of the milter and sendgate-policyd, sendgate-trackd's

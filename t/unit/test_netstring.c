@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_netstring.c - netstring framing (policyd/netstring.c) on raw bytes
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_policy.c - the policy protocol parser (policyd/policy.c) on raw bytes
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_policy_decide.c - what sendgate-policyd answers (policyd/decide.c)
  *

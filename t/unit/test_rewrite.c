@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_rewrite.c - the rewrite engine, case by case (TRACKING.md section 9)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_smap.c - socketmap requests and replies (policyd/smap.c) and the
  * inbound rules behind the maps (policyd/inbound.c); the CIDR lists are

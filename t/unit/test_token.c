@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_token.c - signed tracking tokens: round trips, tampering, rotation, key files
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_trackd_parts.c - trackd's pure pieces: X-Forwarded-For and truncation
  * (the address lists are lib/netlist's, test_netlist.c), redirect check,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_trackd_req.c - trackd's endpoints without HTTP: trackreq_handle against a real
  * cache, statistics environment and event writer in a temporary directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_verdict.c - provider state + [handling] -> SMTP decision (cache/verdict.c)
  *
