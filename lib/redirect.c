@@ -159,7 +159,7 @@ static bool redirect_parse_auth(const char *auth, size_t alen, struct redirect_a
 /* redirect_location - the Location value for url, or false with a reason */
 bool redirect_location(const char *url, buf *out, char *err, size_t errlen)
 {
-    struct redirect_auth a;
+    struct redirect_auth a = {0, 0};
     size_t skip, alen;
     const char *auth;
 
