@@ -445,7 +445,7 @@ sfsistat milter_eoh(SMFICTX *ctx)
         m->refusing = true;
     }
     m->needs_body = !m->refusing && !m->too_many_headers &&
-                    tracking_needs_body(c->mc, m->v.settings, &why_not);
+                    tracking_needs_body(c->mc->cfg, c->mc->tracking, m->v.settings, &why_not);
     return no_reply(p && p->caps.nr_eoh);
 }
 
@@ -518,7 +518,7 @@ static const char *eom_rewrite(SMFICTX *ctx, milter_conn *c, milter_msg *m)
     if (!m->needs_body)
         return m->body.why ? m->body.why : "not needed";
     apply_init(&r);
-    if (!tracking_run(c->mc, m, &r))
+    if (!tracking_run(c->mc->cfg, c->mc->tracking, m, &r))
         outcome = m->summary[0] ? m->summary : "unchanged (rewrite step failed)";
     else if (!apply_send(ctx, m->qid, &r))
         outcome = "changes refused by the MTA";

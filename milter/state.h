@@ -42,8 +42,8 @@ enum { MILTER_FALLBACK_NONE = 0, MILTER_FALLBACK_ENVELOPE = 1 };
 
 typedef struct milter_config {
     conf *cfg;
-    netlist internal; /* [milter] internal_networks */
-    void *tracking;   /* tracking.c's per-configuration state (token keys) */
+    netlist internal;                /* [milter] internal_networks */
+    struct tracking_state *tracking; /* tracking.c's per-configuration state (token keys) */
     int refcnt;
 } milter_config;
 

@@ -23,9 +23,9 @@
 #include "milter/rewrite/rewrite.h"
 #include "lib/redirect.h"
 
-typedef struct tracking_state {
+struct tracking_state {
     token_keys *keys;
-} tracking_state;
+};
 
 typedef struct cb_ctx {
     const tracking_state *ts;
@@ -35,7 +35,7 @@ typedef struct cb_ctx {
     bool failed;
 } cb_ctx;
 
-void *tracking_state_new(const conf *cfg, char *err, size_t errlen)
+tracking_state *tracking_state_new(const conf *cfg, char *err, size_t errlen)
 {
     tracking_state *ts;
 
@@ -59,9 +59,8 @@ void *tracking_state_new(const conf *cfg, char *err, size_t errlen)
     return ts;
 }
 
-void tracking_state_free(void *st)
+void tracking_state_free(tracking_state *ts)
 {
-    tracking_state *ts = st;
 
     if (ts) {
         token_keys_free(ts->keys);
@@ -70,17 +69,17 @@ void tracking_state_free(void *st)
 }
 
 /* tracking_host - the domain's own tracking host, else the default; NULL when none */
-const char *tracking_host(const milter_config *mc, const cache_out_entry *settings)
+const char *tracking_host(const conf *cfg, const cache_out_entry *settings)
 {
     if (settings && *settings->tracking_host)
         return settings->tracking_host;
-    if (*mc->cfg->tracking.default_host)
-        return mc->cfg->tracking.default_host;
+    if (*cfg->tracking.default_host)
+        return cfg->tracking.default_host;
     return NULL;
 }
 
 /* tracking_needs_body - must the body be collected for this domain? */
-bool tracking_needs_body(const milter_config *mc, const cache_out_entry *settings,
+bool tracking_needs_body(const conf *cfg, const tracking_state *ts, const cache_out_entry *settings,
                          const char **why_not)
 {
     if (settings == NULL ||
@@ -88,11 +87,11 @@ bool tracking_needs_body(const milter_config *mc, const cache_out_entry *setting
         *why_not = "tracking off for the domain";
         return false;
     }
-    if (tracking_host(mc, settings) == NULL) {
+    if (tracking_host(cfg, settings) == NULL) {
         *why_not = "no tracking host (the domain has none and [tracking] default_host is empty)";
         return false;
     }
-    if (mc->tracking == NULL) {
+    if (ts == NULL) {
         *why_not = "no token keys ([tracking] key_files)";
         return false;
     }
@@ -157,10 +156,9 @@ static bool unsub_cb(void *arg, buf *out)
 }
 
 /* tracking_run - header edits and body for one message; false: deliver unchanged */
-bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out)
+bool tracking_run(const conf *cfg, const tracking_state *ts, milter_msg *m, apply_result *out)
 {
     const cache_out_entry *s = m->v.settings;
-    const tracking_state *ts = mc->tracking;
     rw_options o;
     rw_result r;
     rw_header *hv;
@@ -177,7 +175,7 @@ bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out)
     }
     memset(&x, 0, sizeof(x));
     x.ts = ts;
-    x.host = tracking_host(mc, s);
+    x.host = tracking_host(cfg, s);
     snprintf(x.claims.msgref, sizeof(x.claims.msgref), "%s", m->qid[0] ? m->qid : "unknown");
     for (char *p = x.claims.msgref; *p; p++)
         if (*p <= ' ' || *p > '~')
@@ -188,13 +186,13 @@ bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out)
     x.claims.issued = (int64_t)time(NULL);
 
     rw_options_init(&o);
-    tracking_rw_options(&o, mc->cfg);
+    tracking_rw_options(&o, cfg);
     o.click = s->click_tracking;
     o.open = s->open_tracking;
     o.unsubscribe = s->unsubscribe;
     own[n_own++] = x.host;
-    if (*mc->cfg->tracking.default_host && strcasecmp(mc->cfg->tracking.default_host, x.host) != 0)
-        own[n_own++] = mc->cfg->tracking.default_host;
+    if (*cfg->tracking.default_host && strcasecmp(cfg->tracking.default_host, x.host) != 0)
+        own[n_own++] = cfg->tracking.default_host;
     o.own_hosts = own;
     o.n_own_hosts = n_own;
     o.click_url = click_cb;
@@ -228,7 +226,7 @@ bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out)
     }
     /* a message Postfix accepted must never become one it refuses (552 5.3.4
        over message_size_limit): the new body is held to the same bound */
-    if (st == RW_MODIFIED && r.body_changed && r.body.len > mc->cfg->milter.max_rewrite_size) {
+    if (st == RW_MODIFIED && r.body_changed && r.body.len > cfg->milter.max_rewrite_size) {
         st = RW_UNCHANGED;
         r.reason = "rewritten body larger than max_rewrite_size";
     }

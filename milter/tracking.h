@@ -12,15 +12,18 @@
 #ifndef SG_MILTER_TRACKING_H
 #define SG_MILTER_TRACKING_H
 
+#include "lib/conf.h"
 #include "milter/apply.h"
 #include "milter/msg.h"
-#include "milter/state.h"
 
-void *tracking_state_new(const conf *cfg, char *err, size_t errlen);
-void tracking_state_free(void *st);
-const char *tracking_host(const milter_config *mc, const cache_out_entry *settings);
-bool tracking_needs_body(const milter_config *mc, const cache_out_entry *settings,
+/* the token keys of one configuration (state.h keeps one per bundle) */
+typedef struct tracking_state tracking_state;
+
+tracking_state *tracking_state_new(const conf *cfg, char *err, size_t errlen);
+void tracking_state_free(tracking_state *ts);
+const char *tracking_host(const conf *cfg, const cache_out_entry *settings);
+bool tracking_needs_body(const conf *cfg, const tracking_state *ts, const cache_out_entry *settings,
                          const char **why_not);
-bool tracking_run(const milter_config *mc, milter_msg *m, apply_result *out);
+bool tracking_run(const conf *cfg, const tracking_state *ts, milter_msg *m, apply_result *out);
 
 #endif
