@@ -3,8 +3,8 @@
  * netlist.c - IP addresses and CIDR network lists (see netlist.h)
  *
  * Data flow: the configuration checks (conf_check.c) and each daemon at
- * every (re)load parse their lists here; sendgate-policyd (decide.c) and
- * the milter (outgoing.c) ask whether a client address is internal,
+ * every (re)load parse their lists here; the verdict's "is this mail
+ * outgoing" (cache/verdict.c) asks whether a client address is internal,
  * sendgate-trackd whether its peer is a trusted proxy or may read
  * /metrics. Pure functions.
  */
