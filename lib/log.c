@@ -11,14 +11,17 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *log_ident = "sendgate";
 static enum log_dest log_dest = LOG_DEST_STDERR;
 static int log_level = LOG_INFO;
+static bool log_journal; /* stderr is systemd's journal stream */
 
 static const struct {
     const char *name;
@@ -38,11 +41,31 @@ static const struct {
         {"info", LOG_INFO}, {"debug", LOG_DEBUG},
 };
 
+/*
+ * log_stderr_is_journal - systemd connects stderr to journald and says so in
+ * $JOURNAL_STREAM ("device:inode" of that stream, systemd.exec(5)); a
+ * descriptor redirected since (a shell, a test) no longer matches.
+ */
+static bool log_stderr_is_journal(void)
+{
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    char end;
+
+    if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2)
+        return false;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 /* log_open - choose destination; ident is kept by reference */
 void log_open(const char *ident, enum log_dest dest, int facility)
 {
     log_ident = ident;
     log_dest = dest;
+    log_journal = dest == LOG_DEST_STDERR && log_stderr_is_journal();
     if (dest == LOG_DEST_SYSLOG)
         openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
@@ -115,7 +138,10 @@ __attribute__((format(printf, 3, 0))) static void log_vemit(int prio, const char
         return;
     }
     flockfile(stderr);
-    if (qid)
+    if (log_journal) /* journald adds the identifier and pid itself */
+        fprintf(stderr, "<%d>%s%s%s%s\n", LOG_PRI(prio), qid ? qid : "", qid ? ": " : "",
+                log_prio_name(prio), text);
+    else if (qid)
         fprintf(stderr, "%s[%ld]: %s: %s%s\n", log_ident, (long)getpid(), qid, log_prio_name(prio),
                 text);
     else

@@ -6,6 +6,9 @@
  * mail.log then holds sendgate next to Postfix); standard error instead in
  * the foreground, in test mode and for command-line tools. Mail-path lines
  * carry the queue id first (log_qid), like Postfix's own "QUEUEID: text".
+ * When standard error is systemd's journal stream ($JOURNAL_STREAM names it),
+ * lines carry the "<N>" priority prefix of sd-daemon(3) instead of the program
+ * name and pid, which journald records itself.
  */
 #ifndef SG_LOG_H
 #define SG_LOG_H
@@ -15,7 +18,7 @@
 
 enum log_dest {
     LOG_DEST_SYSLOG, /* syslog(3), the facility given to log_open */
-    LOG_DEST_STDERR, /* "prog[pid]: level: text" on stderr */
+    LOG_DEST_STDERR, /* "prog[pid]: level: text" on stderr ("<N>level: text" to journald) */
 };
 
 void log_open(const char *ident, enum log_dest dest, int facility);

@@ -2,7 +2,7 @@
 /*
  * main.c - sendgate-trackd: the click, open and unsubscribe endpoint
  *
- * Usage: sendgate-trackd [-f] [-c FILE]
+ * Usage: sendgate-trackd [-f] [-s] [-c FILE]
  *
  * Recipients' mail clients reach this daemon through the tracking URLs the
  * milter wrote into their messages (https://<tracking host>/c|o|u/<token>),
@@ -14,6 +14,8 @@
  * and then only waits for signals:
  * SIGHUP reloads the configuration and the token keys (key rotation) and
  * reopens the events file; SIGTERM and SIGINT stop gracefully.
+ * It logs like the other daemons (lib/log.c): to syslog, or with -f to
+ * standard error, unless -s keeps syslog.
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,6 +49,7 @@ struct trackd_opts {
     const char *conf_path;
     bool conf_explicit;
     bool foreground;
+    bool use_syslog; /* -s: syslog even with -f */
 };
 
 /* trackd_notify - tell systemd; a $NOTIFY_SOCKET that cannot be told is worth a warning */
@@ -335,9 +338,11 @@ static bool trackd_httpd_opts(const conf *c, httpd_opts *ho, tlsfile *tls)
 static int trackd_usage(void)
 {
     fprintf(stderr,
-            "usage: %s [-f] [-c FILE]\n"
+            "usage: %s [-f] [-s] [-c FILE]\n"
             "  -f       stay in the foreground, log to standard error\n"
-            "  -c FILE  configuration file (default %s)\n",
+            "  -s       log to syslog even with -f\n"
+            "  -c FILE  configuration file (default %s)\n"
+            "  -V       print the version\n",
             TRACKD_PROG, TRACKD_CONF);
     return EX_USAGE;
 }
@@ -403,15 +408,19 @@ static int trackd_run(const struct trackd_opts *o, conf *cfg, const sigset_t *si
 
 int main(int argc, char **argv)
 {
-    struct trackd_opts o = {TRACKD_CONF, false, false};
+    struct trackd_opts o = {TRACKD_CONF, false, false, false};
+    enum log_dest dest;
     sigset_t sigs;
     conf *cfg;
     int ch;
 
-    while ((ch = getopt(argc, argv, "fc:hV")) != -1) {
+    while ((ch = getopt(argc, argv, "fsc:hV")) != -1) {
         switch (ch) {
         case 'f':
             o.foreground = true;
+            break;
+        case 's':
+            o.use_syslog = true;
             break;
         case 'c':
             o.conf_path = optarg;
@@ -426,17 +435,16 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         return trackd_usage();
-    log_open(TRACKD_PROG, o.foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, LOG_MAIL);
+    dest = o.foreground && !o.use_syslog ? LOG_DEST_STDERR : LOG_DEST_SYSLOG;
+    log_open(TRACKD_PROG, dest, LOG_MAIL);
     if ((cfg = trackd_load_conf(&o)) == NULL) {
         log_err("configuration has errors; not starting");
         return EX_CONFIG;
     }
-    if (!o.foreground) { /* the configured facility */
-        buf fac = BUF_INIT;
-        conf_format_value(cfg, CK_general_syslog_facility, &fac);
+    if (dest == LOG_DEST_SYSLOG) { /* the configured facility */
         log_close();
-        log_open(TRACKD_PROG, LOG_DEST_SYSLOG, log_facility_parse(buf_cstr(&fac)));
-        buf_free(&fac);
+        log_open(TRACKD_PROG, dest,
+                 log_facility_parse(conf_enum_text(cfg, CK_general_syslog_facility)));
     }
     log_set_level(LOG_ERR + cfg->general.log_level);
     /* every thread inherits this mask; the main thread takes the signals with sigwait */
