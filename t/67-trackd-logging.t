@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-trackd logs like the other daemons (lib/log.c): with -f -s to
 # syslog, facility mail by default or general.syslog_facility, as
 # "sendgate-trackd[pid]: text"; with -f on standard error, "prog[pid]: text";
