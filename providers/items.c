@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
+
 #define ITEMS_CHUNK 65536
 
 struct items_chunk {
@@ -88,18 +90,11 @@ const char *items_str(items *s, const char *str)
 /* grow - room for one more element */
 static void *grow(items *s, void **arr, size_t *n, size_t *cap, size_t elem)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        void *v = realloc(*arr, nc * elem);
-        if (v == NULL) {
-            s->failed = true;
-            return NULL;
-        }
-        *arr = v;
-        *cap = nc;
-    }
-    memset((char *)*arr + *n * elem, 0, elem);
-    return (char *)*arr + (*n)++ * elem;
+    void *v = buf_array_add(arr, n, cap, elem, 64);
+
+    if (v == NULL)
+        s->failed = true;
+    return v;
 }
 
 /* items_add_out - a new outbound entry for domain (copied), strings "" */
