@@ -141,9 +141,11 @@ static int cache_fault(cache *c, cache_txn *t)
  * still sound, true; or false with the lock let go: the environment was
  * damaged meanwhile, or (*again) its file was replaced or cut, damage now
  * noted, so that a next attempt reopens it. force: check the file now
- * (writers), not at most once a second (cache_env_watch_check).
+ * (writers), not at most once a second (cache_env_watch_check). Inline:
+ * it is on the read path of every lookup.
  */
-static bool cache_lock_sound(cache *c, cache_txn *t, bool force, bool *again)
+__attribute__((always_inline)) static inline bool cache_lock_sound(cache *c, cache_txn *t,
+                                                                   bool force, bool *again)
 {
     char why[CACHE_ENV_WHY_MAX];
 
