@@ -24,15 +24,21 @@ struct decode_arg {
     const char *db;
 };
 
+/* decoded - a decoder's answer: CACHE_OK, or CACHE_CORRUPT after saying why */
+static int decoded(const struct decode_arg *a, bool ok, const char *why)
+{
+    if (ok)
+        return CACHE_OK;
+    log_warn("cache: %s record for %s ignored: %s", a->db, a->key, why);
+    return CACHE_CORRUPT;
+}
+
 static int cache_decode_out(void *arg, const MDB_val *v)
 {
     struct decode_arg *a = arg;
     char why[ERRBUF_MAX];
 
-    if (codec_decode_outbound(v->mv_data, v->mv_size, a->rec, why, sizeof(why)))
-        return CACHE_OK;
-    log_warn("cache: %s record for %s ignored: %s", a->db, a->key, why);
-    return CACHE_CORRUPT;
+    return decoded(a, codec_decode_outbound(v->mv_data, v->mv_size, a->rec, why, sizeof(why)), why);
 }
 
 static int cache_decode_in(void *arg, const MDB_val *v)
@@ -40,10 +46,7 @@ static int cache_decode_in(void *arg, const MDB_val *v)
     struct decode_arg *a = arg;
     char why[ERRBUF_MAX];
 
-    if (codec_decode_inbound(v->mv_data, v->mv_size, a->rec, why, sizeof(why)))
-        return CACHE_OK;
-    log_warn("cache: %s record for %s ignored: %s", a->db, a->key, why);
-    return CACHE_CORRUPT;
+    return decoded(a, codec_decode_inbound(v->mv_data, v->mv_size, a->rec, why, sizeof(why)), why);
 }
 
 static int cache_decode_meta(void *arg, const MDB_val *v)
@@ -51,46 +54,49 @@ static int cache_decode_meta(void *arg, const MDB_val *v)
     struct decode_arg *a = arg;
     char why[ERRBUF_MAX];
 
-    if (codec_decode_meta(v->mv_data, v->mv_size, a->rec, why, sizeof(why)))
-        return CACHE_OK;
-    log_warn("cache: %s record for %s ignored: %s", a->db, a->key, why);
-    return CACHE_CORRUPT;
+    return decoded(a, codec_decode_meta(v->mv_data, v->mv_size, a->rec, why, sizeof(why)), why);
+}
+
+/* read_outbound - the outbound record; peek skips the required providers' check */
+static int read_outbound(cache *c, const char *domain, cache_outbound *out, bool peek)
+{
+    struct decode_arg a = {out, domain, "outbound"};
+
+    out->n = 0;
+    return cache_read(c, DB_OUTBOUND, peek, domain, strlen(domain), cache_decode_out, &a);
+}
+
+/* read_inbound - the inbound record; peek skips the required providers' check */
+static int read_inbound(cache *c, const char *domain, cache_inbound *out, bool peek)
+{
+    struct decode_arg a = {out, domain, "inbound"};
+
+    memset(out, 0, sizeof(*out));
+    return cache_read(c, DB_INBOUND, peek, domain, strlen(domain), cache_decode_in, &a);
 }
 
 /* cache_get_outbound - the outbound record of a normalised domain (a lookup for a verdict) */
 int cache_get_outbound(cache *c, const char *domain, cache_outbound *out)
 {
-    struct decode_arg a = {out, domain, "outbound"};
-
-    out->n = 0;
-    return cache_read(c, DB_OUTBOUND, false, domain, strlen(domain), cache_decode_out, &a);
+    return read_outbound(c, domain, out, false);
 }
 
 /* cache_get_inbound - the inbound record (free with cache_inbound_free on CACHE_OK) */
 int cache_get_inbound(cache *c, const char *domain, cache_inbound *out)
 {
-    struct decode_arg a = {out, domain, "inbound"};
-
-    memset(out, 0, sizeof(*out));
-    return cache_read(c, DB_INBOUND, false, domain, strlen(domain), cache_decode_in, &a);
+    return read_inbound(c, domain, out, false);
 }
 
 /* cache_peek_outbound - what the cache holds, even while a required provider's data is missing */
 int cache_peek_outbound(cache *c, const char *domain, cache_outbound *out)
 {
-    struct decode_arg a = {out, domain, "outbound"};
-
-    out->n = 0;
-    return cache_read(c, DB_OUTBOUND, true, domain, strlen(domain), cache_decode_out, &a);
+    return read_outbound(c, domain, out, true);
 }
 
 /* cache_peek_inbound - cache_get_inbound without the required providers' check */
 int cache_peek_inbound(cache *c, const char *domain, cache_inbound *out)
 {
-    struct decode_arg a = {out, domain, "inbound"};
-
-    memset(out, 0, sizeof(*out));
-    return cache_read(c, DB_INBOUND, true, domain, strlen(domain), cache_decode_in, &a);
+    return read_inbound(c, domain, out, true);
 }
 
 /* cache_get_meta - a provider's refresh bookkeeping */
@@ -142,11 +148,24 @@ typedef struct rec_ops {
     size_t rec_size;
     bool (*decode)(const void *v, size_t len, void *rec, char *err, size_t errlen);
     void (*release)(void *rec);
-    size_t (*count)(const void *rec);
-    const void *(*entry)(const void *rec, size_t i);
-    int (*provider)(const void *entry);
     bool (*encode)(buf *b, const char *domain, const void *const *e, size_t n);
+    size_t n_off, e_off, entry_size; /* the record's uint8_t n and its entries e[] */
+    size_t provider_off;             /* an entry's uint8_t provider */
 } rec_ops;
+
+/* rec_count / rec_entry / rec_provider - a decoded record's entries, whatever its kind */
+static size_t rec_count(const rec_ops *ops, const void *rec)
+{
+    return *((const uint8_t *)rec + ops->n_off);
+}
+static const void *rec_entry(const rec_ops *ops, const void *rec, size_t i)
+{
+    return (const char *)rec + ops->e_off + i * ops->entry_size;
+}
+static int rec_provider(const rec_ops *ops, const void *e)
+{
+    return *((const uint8_t *)e + ops->provider_off);
+}
 
 static bool out_decode(const void *v, size_t len, void *rec, char *err, size_t errlen)
 {
@@ -155,18 +174,6 @@ static bool out_decode(const void *v, size_t len, void *rec, char *err, size_t e
 static void out_release(void *rec)
 {
     (void)rec;
-}
-static size_t out_count(const void *rec)
-{
-    return ((const cache_outbound *)rec)->n;
-}
-static const void *out_entry(const void *rec, size_t i)
-{
-    return &((const cache_outbound *)rec)->e[i];
-}
-static int out_provider(const void *e)
-{
-    return ((const cache_out_entry *)e)->provider;
 }
 static bool out_encode(buf *b, const char *domain, const void *const *e, size_t n)
 {
@@ -180,28 +187,19 @@ static void in_release(void *rec)
 {
     cache_inbound_free(rec);
 }
-static size_t in_count(const void *rec)
-{
-    return ((const cache_inbound *)rec)->n;
-}
-static const void *in_entry(const void *rec, size_t i)
-{
-    return &((const cache_inbound *)rec)->e[i];
-}
-static int in_provider(const void *e)
-{
-    return ((const cache_in_entry *)e)->provider;
-}
 static bool in_encode(buf *b, const char *domain, const void *const *e, size_t n)
 {
     return codec_encode_inbound(b, domain, (const cache_in_entry *const *)e, n);
 }
 
-static const rec_ops out_ops = {
-        DB_OUTBOUND, sizeof(cache_outbound), out_decode, out_release, out_count,
-        out_entry,   out_provider,           out_encode};
-static const rec_ops in_ops = {DB_INBOUND, sizeof(cache_inbound), in_decode, in_release, in_count,
-                               in_entry,   in_provider,           in_encode};
+/* REC_OPS - the operations of a record type rec whose entries are of type entry */
+#define REC_OPS(db, rec, entry, pfx)                                                  \
+    {                                                                                 \
+        db, sizeof(rec), pfx##_decode, pfx##_release, pfx##_encode, offsetof(rec, n), \
+                offsetof(rec, e), sizeof(entry), offsetof(entry, provider)            \
+    }
+static const rec_ops out_ops = REC_OPS(DB_OUTBOUND, cache_outbound, cache_out_entry, out);
+static const rec_ops in_ops = REC_OPS(DB_INBOUND, cache_inbound, cache_in_entry, in);
 
 /* rec_merge - in txn: set provider's entry of domain to e (NULL removes it) */
 static int rec_merge(cache *c, MDB_txn *txn, const rec_ops *ops, void *scratch, buf *b,
@@ -223,12 +221,12 @@ static int rec_merge(cache *c, MDB_txn *txn, const rec_ops *ops, void *scratch, 
         return rc;
     }
     /* entries stay ordered by provider id */
-    for (size_t i = 0; have && i < ops->count(scratch); i++)
-        if (ops->provider(ops->entry(scratch, i)) != provider)
-            list[n++] = ops->entry(scratch, i);
+    for (size_t i = 0; have && i < rec_count(ops, scratch); i++)
+        if (rec_provider(ops, rec_entry(ops, scratch, i)) != provider)
+            list[n++] = rec_entry(ops, scratch, i);
     if (e) {
         size_t pos = n++;
-        for (; pos > 0 && ops->provider(list[pos - 1]) > provider; pos--)
+        for (; pos > 0 && rec_provider(ops, list[pos - 1]) > provider; pos--)
             list[pos] = list[pos - 1];
         list[pos] = e;
     }
@@ -300,8 +298,8 @@ static int replace_one_db(cache *c, MDB_txn *txn, const struct replace_arg *a, v
         char *key;
         if (!a->ops->decode(v.mv_data, v.mv_size, scratch, NULL, 0))
             continue;
-        for (size_t i = 0; i < a->ops->count(scratch); i++)
-            mine |= a->ops->provider(a->ops->entry(scratch, i)) == a->provider;
+        for (size_t i = 0; i < rec_count(a->ops, scratch); i++)
+            mine |= rec_provider(a->ops, rec_entry(a->ops, scratch, i)) == a->provider;
         a->ops->release(scratch);
         if (!mine || (key = strndup(k.mv_data, k.mv_size)) == NULL)
             continue;
@@ -337,6 +335,20 @@ out:
     free(stale);
     free(sorted);
     return rc;
+}
+
+/* items_mine - does every write item belong to the provider? (false after saying which not) */
+static bool items_mine(cache *c, const struct replace_arg *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        int p = rec_provider(a->ops, item_entry(a, i));
+        if (p != a->provider) {
+            log_err("cache %s: replace %s: item %s belongs to %s", cache_path(c),
+                    cache_provider_name(a->provider), item_domain(a, i), cache_provider_name(p));
+            return false;
+        }
+    }
+    return true;
 }
 
 struct replace_all {
@@ -397,20 +409,8 @@ int cache_replace_provider(cache *c, int provider, const cache_out_item *out, si
         log_err("cache %s: replace: no provider %d", cache_path(c), provider);
         return CACHE_ERROR;
     }
-    for (size_t i = 0; i < n_out; i++)
-        if (out[i].e.provider != provider) {
-            log_err("cache %s: replace %s: item %s belongs to %s", cache_path(c),
-                    cache_provider_name(provider), out[i].domain,
-                    cache_provider_name(out[i].e.provider));
-            return CACHE_ERROR;
-        }
-    for (size_t i = 0; i < n_in; i++)
-        if (in[i].e.provider != provider) {
-            log_err("cache %s: replace %s: item %s belongs to %s", cache_path(c),
-                    cache_provider_name(provider), in[i].domain,
-                    cache_provider_name(in[i].e.provider));
-            return CACHE_ERROR;
-        }
+    if (!items_mine(c, &ra.out) || !items_mine(c, &ra.in))
+        return CACHE_ERROR;
     return cache_write(c, replace_txn, &ra);
 }
 
@@ -458,33 +458,33 @@ static int merge_txn(cache *c, MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* merge - set (e) or remove (NULL) one provider's entry of a domain's record */
+static int merge(cache *c, const rec_ops *ops, const char *domain, int provider, const void *e)
+{
+    struct merge_arg a = {ops, domain, provider, e};
+
+    return cache_write(c, merge_txn, &a);
+}
+
 /* cache_upsert_outbound - write one provider's entry for one domain (sendgatectl write-through) */
 int cache_upsert_outbound(cache *c, const char *domain, const cache_out_entry *e)
 {
-    struct merge_arg a = {&out_ops, domain, e->provider, e};
-
-    return cache_write(c, merge_txn, &a);
+    return merge(c, &out_ops, domain, e->provider, e);
 }
 
 int cache_delete_outbound(cache *c, const char *domain, int provider)
 {
-    struct merge_arg a = {&out_ops, domain, provider, NULL};
-
-    return cache_write(c, merge_txn, &a);
+    return merge(c, &out_ops, domain, provider, NULL);
 }
 
 int cache_upsert_inbound(cache *c, const char *domain, const cache_in_entry *e)
 {
-    struct merge_arg a = {&in_ops, domain, e->provider, e};
-
-    return cache_write(c, merge_txn, &a);
+    return merge(c, &in_ops, domain, e->provider, e);
 }
 
 int cache_delete_inbound(cache *c, const char *domain, int provider)
 {
-    struct merge_arg a = {&in_ops, domain, provider, NULL};
-
-    return cache_write(c, merge_txn, &a);
+    return merge(c, &in_ops, domain, provider, NULL);
 }
 
 struct raw_write {

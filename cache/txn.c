@@ -138,29 +138,52 @@ static int cache_fault(cache *c, cache_txn *t)
 }
 
 /*
+ * cache_lock_sound - the resize lock shared (t->locked) on an environment
+ * still sound, true; or false with the lock let go: the environment was
+ * damaged meanwhile, or (*again) its file was replaced or cut, damage now
+ * noted, so that a next attempt reopens it. force: check the file now
+ * (writers), not at most once a second (cache_env_watch_check). Inline:
+ * it is on the read path of every lookup.
+ */
+__attribute__((always_inline)) static inline bool cache_lock_sound(cache *c, cache_txn *t,
+                                                                   bool force, bool *again)
+{
+    char why[CACHE_ENV_WHY_MAX];
+
+    *again = false;
+    pthread_rwlock_rdlock(&c->e.resize);
+    t->locked = true;
+    if (c->e.env == NULL || atomic_load(&c->damaged)) { /* damaged meanwhile */
+        cache_txn_end(c, t);
+        return false;
+    }
+    if (!cache_env_watch_check(&c->e.watch, force, why, sizeof(why))) {
+        cache_txn_end(c, t);
+        cache_damaged(c, false, "%s", why);
+        *again = true;
+        return false;
+    }
+    return true;
+}
+
+/*
  * cache_rbegin - the resize lock shared and a read transaction on a sound
  * environment; 0, or CACHE_ERROR after logging why. own: this thread's
  * handle (lookups) rather than a one-off transaction (iterations).
  */
 static int cache_rbegin(cache *c, cache_txn *t, bool own)
 {
-    char why[CACHE_ENV_WHY_MAX];
+    bool again;
     int rc = 0;
     MDB_txn *txn;
 
     for (int attempt = 0; attempt < CACHE_RETRIES; attempt++) {
         if (!cache_usable(c, false))
             return CACHE_ERROR;
-        pthread_rwlock_rdlock(&c->e.resize);
-        t->locked = true;
-        if (c->e.env == NULL || atomic_load(&c->damaged)) { /* damaged meanwhile */
-            cache_txn_end(c, t);
+        if (!cache_lock_sound(c, t, false, &again)) {
+            if (again) /* replaced by a recovering writer: the next attempt reopens */
+                continue;
             return CACHE_ERROR;
-        }
-        if (!cache_env_watch_check(&c->e.watch, false, why, sizeof(why))) {
-            cache_txn_end(c, t);
-            cache_damaged(c, false, "%s", why);
-            continue; /* replaced by a recovering writer: the next attempt reopens */
         }
         if (own)
             rc = cache_rtxn_get(c, t);
@@ -277,7 +300,7 @@ int cache_read(cache *c, int db, bool raw, const void *key, size_t klen, cache_v
 static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg)
 {
     char why[CACHE_ENV_WHY_MAX];
-    bool recover = c->opts.flags & CACHE_RECOVER;
+    bool recover = c->opts.flags & CACHE_RECOVER, again;
     MDB_txn *txn;
     int rc = 0;
 
@@ -285,19 +308,10 @@ static int cache_write_body(cache *c, cache_txn *t, cache_write_fn fn, void *arg
         rc = NOT_USABLE;
         if (!cache_usable(c, true))
             return NOT_USABLE;
-        /* shared, so another thread's adopt or grow waits for this transaction */
-        pthread_rwlock_rdlock(&c->e.resize);
-        t->locked = true;
-        if (c->e.env == NULL || atomic_load(&c->damaged)) { /* damaged meanwhile */
-            cache_txn_end(c, t);
+        /* shared, so another thread's adopt or grow waits for this transaction; and a
+         * stat before every write: mdb_txn_begin must not fault with the writer lock held */
+        if (!cache_lock_sound(c, t, true, &again))
             continue;
-        }
-        /* a stat before every write: mdb_txn_begin must not fault with the writer lock held */
-        if (!cache_env_watch_check(&c->e.watch, true, why, sizeof(why))) {
-            cache_txn_end(c, t);
-            cache_damaged(c, false, "%s", why);
-            continue;
-        }
         if ((rc = mdb_txn_begin(c->e.env, NULL, 0, &txn)) == 0) {
             t->txn = txn;
             rc = fn(c, txn, arg);

@@ -68,20 +68,28 @@ static bool st_write_all(int fd, const void *p, size_t n)
     return true;
 }
 
+/* st_recv - recv, again after a signal; bytes read, 0 at the end or on an error */
+static size_t st_recv(int fd, void *p, size_t n)
+{
+    ssize_t r;
+
+    do
+        r = recv(fd, p, n, 0);
+    while (r < 0 && errno == EINTR);
+    return r > 0 ? (size_t)r : 0;
+}
+
 /* st_read_full - exactly n bytes (the read timeout is on the socket) */
 static bool st_read_full(int fd, void *p, size_t n)
 {
     char *s = p;
 
     while (n > 0) {
-        ssize_t r = recv(fd, s, n, 0);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
+        size_t r = st_recv(fd, s, n);
+        if (r == 0)
             return false;
-        }
         s += r;
-        n -= (size_t)r;
+        n -= r;
     }
     return true;
 }
@@ -92,13 +100,10 @@ static size_t st_read_until(int fd, char *rbuf, size_t len, const char *end)
     size_t n = 0;
 
     while (n + 1 < len) {
-        ssize_t r = recv(fd, rbuf + n, len - 1 - n, 0);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
+        size_t r = st_recv(fd, rbuf + n, len - 1 - n);
+        if (r == 0)
             break;
-        }
-        n += (size_t)r;
+        n += r;
         rbuf[n] = '\0';
         if (strstr(rbuf, end))
             break;

@@ -135,3 +135,22 @@ char *buf_steal(buf *b, size_t *len)
     b->limit = limit;
     return d;
 }
+
+/*
+ * buf_array_add - one more zeroed element at the end of the array *arr of
+ * *n elem-sized items (room for *cap), which doubles from first when full;
+ * the new element, or NULL when out of memory (the array is left as it was)
+ */
+void *buf_array_add(void **arr, size_t *n, size_t *cap, size_t elem, size_t first)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first;
+        void *v = realloc(*arr, nc * elem);
+        if (v == NULL)
+            return NULL;
+        *arr = v;
+        *cap = nc;
+    }
+    memset((char *)*arr + *n * elem, 0, elem);
+    return (char *)*arr + (*n)++ * elem;
+}

@@ -39,6 +39,7 @@ bool buf_append_str(buf *b, const char *s);
 bool buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *buf_cstr(const buf *b);
 char *buf_steal(buf *b, size_t *len);
+void *buf_array_add(void **arr, size_t *n, size_t *cap, size_t elem, size_t first);
 
 /* buf_putc - append one byte; the common case stays inline (the limit still applies) */
 static inline bool buf_putc(buf *b, char c)

@@ -28,6 +28,7 @@
 #include "lib/endpoint.h"
 #include "lib/errbuf.h"
 #include "lib/inifile.h"
+#include "lib/log.h"
 #include "lib/rfile.h"
 
 static const conf_keydef conf_table[] = {
@@ -614,6 +615,30 @@ conf *conf_read(const char *path, conf_report *rep)
     return conf_build(path, rep, true);
 }
 
+/*
+ * conf_load_logged - a daemon's conf_load: each problem becomes a log line
+ * (warnings, or errors when the configuration is refused); a path that was not
+ * named on the command line (named false) and holds no file means the embedded
+ * defaults. NULL when refused.
+ */
+conf *conf_load_logged(const char *path, bool named)
+{
+    conf_report rep;
+    conf *c;
+
+    if (!named && access(path, F_OK) != 0)
+        path = NULL; /* no file at the default place: embedded defaults */
+    conf_report_init(&rep);
+    c = conf_load(path, &rep);
+    if (rep.text.len) {
+        char *save = NULL;
+        for (char *l = strtok_r(rep.text.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            log_msg(c ? LOG_WARNING : LOG_ERR, "%s", l);
+    }
+    conf_report_free(&rep);
+    return c;
+}
+
 void conf_ref(conf *c)
 {
     __atomic_add_fetch(&c->conf_refcnt, 1, __ATOMIC_ACQ_REL);
@@ -693,6 +718,21 @@ const char *conf_enum_text(const conf *c, int k)
     return word;
 }
 
+typedef struct conf_unit {
+    long long n;
+    const char *suffix;
+} conf_unit;
+
+/* conf_format_unit - v in the largest of units (largest first, the last 1) that divides it */
+static void conf_format_unit(buf *out, long long v, const conf_unit *units)
+{
+    size_t i = 0;
+
+    while (units[i].n != 1 && (v == 0 || v % units[i].n != 0))
+        i++;
+    buf_printf(out, "%lld%s", v / units[i].n, units[i].suffix);
+}
+
 /* conf_format_value - key k's value as it would be written in the file */
 void conf_format_value(const conf *c, int k, buf *out)
 {
@@ -708,27 +748,13 @@ void conf_format_value(const conf *c, int k, buf *out)
         buf_printf(out, "%ld", *(const long *)f);
         break;
     case CT_DURATION: {
-        long s = *(const long *)f;
-        if (s && s % 86400 == 0)
-            buf_printf(out, "%ldd", s / 86400);
-        else if (s && s % 3600 == 0)
-            buf_printf(out, "%ldh", s / 3600);
-        else if (s && s % 60 == 0)
-            buf_printf(out, "%ldm", s / 60);
-        else
-            buf_printf(out, "%lds", s);
+        static const conf_unit days[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+        conf_format_unit(out, *(const long *)f, days);
         break;
     }
     case CT_SIZE: {
-        size_t s = *(const size_t *)f;
-        if (s && s % 1073741824 == 0)
-            buf_printf(out, "%zuG", s / 1073741824);
-        else if (s && s % 1048576 == 0)
-            buf_printf(out, "%zuM", s / 1048576);
-        else if (s && s % 1024 == 0)
-            buf_printf(out, "%zuk", s / 1024);
-        else
-            buf_printf(out, "%zu", s);
+        static const conf_unit bytes[] = {{1073741824, "G"}, {1048576, "M"}, {1024, "k"}, {1, ""}};
+        conf_format_unit(out, (long long)*(const size_t *)f, bytes);
         break;
     }
     case CT_ENUM:

@@ -167,6 +167,7 @@ typedef struct conf_report {
 conf *conf_defaults(conf_report *rep);
 conf *conf_load(const char *path, conf_report *rep);
 conf *conf_read(const char *path, conf_report *rep);
+conf *conf_load_logged(const char *path, bool named);
 void conf_ref(conf *c);
 void conf_unref(conf *c);
 

@@ -219,23 +219,34 @@ static int endpoint_listen_unix(const endpoint *ep, int backlog, unsigned mode, 
     return fd;
 }
 
-/* endpoint_listen_inet - bind the first address the name resolves to */
-static int endpoint_listen_inet(const endpoint *ep, int backlog, char *err, size_t errlen)
+/* endpoint_resolve - the addresses of an inet endpoint (free them); NULL after saying why */
+static struct addrinfo *endpoint_resolve(const endpoint *ep, int flags, char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL;
     char port[16];
-    int fd, rc, one = 1;
+    int rc;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = ep->kind == EP_INET6 ? AF_INET6 : AF_INET;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
+    hints.ai_flags = flags;
     snprintf(port, sizeof(port), "%d", ep->port);
     rc = getaddrinfo(ep->host[0] ? ep->host : NULL, port, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "resolve %s: %s", ep->host, gai_strerror(rc));
-        return -1;
+        return NULL;
     }
+    return res;
+}
+
+/* endpoint_listen_inet - bind the first address the name resolves to */
+static int endpoint_listen_inet(const endpoint *ep, int backlog, char *err, size_t errlen)
+{
+    struct addrinfo *res = endpoint_resolve(ep, AI_PASSIVE, err, errlen);
+    int fd, one = 1;
+
+    if (res == NULL)
+        return -1;
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -279,11 +290,10 @@ int endpoint_connect(const endpoint *ep, int timeout_ms, char *err, size_t errle
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    struct addrinfo hints, *res = NULL;
+    struct addrinfo *res;
     struct pollfd pfd;
     int fd, rc, soerr = 0;
     socklen_t el = sizeof(soerr);
-    char port[16];
 
     memset(&ss, 0, sizeof(ss));
     if (ep->kind == EP_UNIX) {
@@ -292,15 +302,8 @@ int endpoint_connect(const endpoint *ep, int timeout_ms, char *err, size_t errle
         snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", ep->path);
         sl = sizeof(*sun);
     } else {
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_family = ep->kind == EP_INET6 ? AF_INET6 : AF_INET;
-        hints.ai_socktype = SOCK_STREAM;
-        snprintf(port, sizeof(port), "%d", ep->port);
-        rc = getaddrinfo(ep->host[0] ? ep->host : NULL, port, &hints, &res);
-        if (rc != 0) {
-            snprintf(err, errlen, "resolve %s: %s", ep->host, gai_strerror(rc));
+        if ((res = endpoint_resolve(ep, 0, err, errlen)) == NULL)
             return -1;
-        }
         memcpy(&ss, res->ai_addr, res->ai_addrlen);
         sl = res->ai_addrlen;
         freeaddrinfo(res);

@@ -23,6 +23,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "lib/hex.h"
+
 #define TOKEN_HDR_LEN 3 /* version, key id, purpose */
 #define TOKEN_BIN_MAX (TOKEN_TEXT_MAX * 3 / 4)
 #define TOKEN_MIN_BIN (TOKEN_HDR_LEN + 2 + 3 + TOKEN_MAC_LEN)
@@ -470,25 +472,13 @@ unsigned token_keys_id(const token_keys *k, size_t i)
     return k && i < k->n ? k->v[i].id : 0;
 }
 
-/* token_hex_value - a hex digit's value, -1 for anything else */
-static int token_hex_value(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* token_hex_decode - an even-length hex string; -1 when it is not one */
 static long token_hex_decode(const char *s, size_t n, unsigned char *out, size_t max)
 {
     if (n % 2 || n / 2 > max)
         return -1;
     for (size_t i = 0; i < n; i += 2) {
-        int a = token_hex_value(s[i]), b = token_hex_value(s[i + 1]);
+        int a = hex_value(s[i]), b = hex_value(s[i + 1]);
         if (a < 0 || b < 0)
             return -1;
         out[i / 2] = (unsigned char)(a << 4 | b);

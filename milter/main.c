@@ -49,21 +49,7 @@ static bool milter_conf_explicit;
 /* milter_load - read and check the configuration; NULL with the problems logged */
 static conf *milter_load(void)
 {
-    conf_report rep;
-    conf *cfg;
-    const char *path = milter_conf_path;
-
-    if (!milter_conf_explicit && access(path, F_OK) != 0)
-        path = NULL;
-    conf_report_init(&rep);
-    cfg = conf_load(path, &rep);
-    if (rep.text.len) {
-        char *save = NULL;
-        for (char *l = strtok_r(rep.text.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-            log_msg(cfg ? LOG_WARNING : LOG_ERR, "%s", l);
-    }
-    conf_report_free(&rep);
-    return cfg;
+    return conf_load_logged(milter_conf_path, milter_conf_explicit);
 }
 
 /* milter_reload - SIGHUP: install a new configuration, or keep the old one */

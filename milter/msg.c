@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
+
 /* msg_new - a fresh transaction context; NULL when out of memory */
 milter_msg *msg_new(const conf *cfg)
 {
@@ -42,15 +44,15 @@ void msg_free(milter_msg *m)
 /* msg_add_rcpt - remember an accepted recipient (bare address); false when out of memory */
 bool msg_add_rcpt(milter_msg *m, const char *rcpt)
 {
-    if (m->n_rcpts == m->cap_rcpts) {
-        size_t cap = m->cap_rcpts ? m->cap_rcpts * 2 : 8;
-        char **v = realloc(m->rcpts, cap * sizeof(*v));
-        if (v == NULL)
-            return false;
-        m->rcpts = v;
-        m->cap_rcpts = cap;
+    char *copy = strdup(rcpt), **slot = NULL;
+
+    if (copy == NULL || (slot = buf_array_add((void **)&m->rcpts, &m->n_rcpts, &m->cap_rcpts,
+                                              sizeof(*slot), 8)) == NULL) {
+        free(copy);
+        return false;
     }
-    return (m->rcpts[m->n_rcpts] = strdup(rcpt)) != NULL && ++m->n_rcpts;
+    *slot = copy;
+    return true;
 }
 
 /* msg_keep_header - one more field for the rewrite step, within the bounds of msg.h */

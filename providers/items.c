@@ -4,9 +4,12 @@
  */
 #include "providers/items.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/buf.h"
 
 #define ITEMS_CHUNK 65536
 
@@ -86,31 +89,28 @@ const char *items_str(items *s, const char *str)
     return items_strn(s, str, str ? strlen(str) : 0);
 }
 
-/* grow - room for one more element */
-static void *grow(items *s, void **arr, size_t *n, size_t *cap, size_t elem)
+/* add - one more zeroed item, its domain (every item's first field) a copy of domain */
+static void *add(items *s, void **arr, size_t *n, size_t *cap, size_t elem, const char *domain)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        void *v = realloc(*arr, nc * elem);
-        if (v == NULL) {
-            s->failed = true;
-            return NULL;
-        }
-        *arr = v;
-        *cap = nc;
-    }
-    memset((char *)*arr + *n * elem, 0, elem);
-    return (char *)*arr + (*n)++ * elem;
+    void *v = buf_array_add(arr, n, cap, elem, 64);
+
+    if (v == NULL)
+        s->failed = true;
+    else
+        *(const char **)v = items_str(s, domain);
+    return v;
 }
+
+_Static_assert(offsetof(cache_out_item, domain) == 0 && offsetof(cache_in_item, domain) == 0,
+               "add() sets the domain as an item's first field");
 
 /* items_add_out - a new outbound entry for domain (copied), strings "" */
 cache_out_item *items_add_out(items *s, const char *domain)
 {
-    cache_out_item *it = grow(s, (void **)&s->out, &s->n_out, &s->cap_out, sizeof(*it));
+    cache_out_item *it = add(s, (void **)&s->out, &s->n_out, &s->cap_out, sizeof(*it), domain);
 
     if (it == NULL)
         return NULL;
-    it->domain = items_str(s, domain);
     it->e.provider = (uint8_t)s->provider;
     it->e.send = SEND_BLOCKED;
     it->e.ref = it->e.raw_status = it->e.reason = it->e.tracking_host = "";
@@ -120,11 +120,10 @@ cache_out_item *items_add_out(items *s, const char *domain)
 /* items_add_in - a new inbound entry for domain (copied), strings "" */
 cache_in_item *items_add_in(items *s, const char *domain)
 {
-    cache_in_item *it = grow(s, (void **)&s->in, &s->n_in, &s->cap_in, sizeof(*it));
+    cache_in_item *it = add(s, (void **)&s->in, &s->n_in, &s->cap_in, sizeof(*it), domain);
 
     if (it == NULL)
         return NULL;
-    it->domain = items_str(s, domain);
     it->e.provider = (uint8_t)s->provider;
     it->e.ref = it->e.webhook_url = it->e.webhook_method = "";
     return it;

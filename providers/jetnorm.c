@@ -121,13 +121,7 @@ static void copy_uuid(const cJSON *row, char out[40])
 /* row_domain - the normalised "domain" of a row */
 static bool row_domain(const cJSON *row, char out[DOMAIN_MAX], char *err, size_t errlen)
 {
-    const char *d = pjson_str(pjson_get(row, "domain", "domain_name"));
-
-    if (!cJSON_IsObject(row))
-        return errbuf_set(err, errlen, "a row is not an object");
-    if (d == NULL)
-        return errbuf_set(err, errlen, "a row has no domain");
-    return domain_normalize(d, strlen(d), out, err, errlen);
+    return pjson_domain(row, "domain", "domain_name", "a row", out, err, errlen);
 }
 
 /* dns_flag - dns.<rec>.verified, dns.<rec> as a boolean, or a flat field; -1 unknown */

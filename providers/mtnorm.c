@@ -19,13 +19,7 @@
 /* mt_domain_name - the normalised domain_name */
 bool mt_domain_name(const cJSON *d, char out[DOMAIN_MAX], char *err, size_t errlen)
 {
-    const char *n = pjson_str(pjson_get(d, "domain_name", "name"));
-
-    if (!cJSON_IsObject(d))
-        return errbuf_set(err, errlen, "a domain is not an object");
-    if (n == NULL)
-        return errbuf_set(err, errlen, "a domain has no domain_name");
-    return domain_normalize(n, strlen(n), out, err, errlen);
+    return pjson_domain(d, "domain_name", "name", "a domain", out, err, errlen);
 }
 
 /* mt_domain_id - the integer id (a string of digits is accepted too) */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/errbuf.h"
+
 /* pjson_get - obj[name], else obj[alt] (alt may be NULL); NULL values count as absent */
 const cJSON *pjson_get(const cJSON *obj, const char *name, const char *alt)
 {
@@ -119,4 +121,17 @@ const cJSON *pjson_object(const cJSON *root, const char *own_key)
     if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 0)
         return NULL;
     return cJSON_IsObject(root) ? root : NULL;
+}
+
+/* pjson_domain - the normalised domain in field name (or alt) of obj, what it is for the message */
+bool pjson_domain(const cJSON *obj, const char *name, const char *alt, const char *what,
+                  char out[DOMAIN_MAX], char *err, size_t errlen)
+{
+    const char *d = pjson_str(pjson_get(obj, name, alt));
+
+    if (!cJSON_IsObject(obj))
+        return errbuf_set(err, errlen, "%s is not an object", what);
+    if (d == NULL)
+        return errbuf_set(err, errlen, "%s has no %s", what, name);
+    return domain_normalize(d, strlen(d), out, err, errlen);
 }

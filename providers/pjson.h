@@ -15,13 +15,18 @@
  *	pjson_rows(root)     the array of rows in any JetEmail envelope
  *	pjson_object(root)   the object in {"result": {}}, {"results": [{}]},
  *	                     {"data": {}}, {"settings": {}} or root itself
+ *	pjson_domain(obj, "domain", "domain_name", "a row", out, err, len)
+ *	                     the normalised domain an object names
  */
 #ifndef SG_PROVIDERS_PJSON_H
 #define SG_PROVIDERS_PJSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <cJSON.h>
+
+#include "lib/domain.h"
 
 const cJSON *pjson_get(const cJSON *obj, const char *name, const char *alt);
 bool pjson_bool(const cJSON *v, bool *out);
@@ -29,5 +34,7 @@ bool pjson_long(const cJSON *v, long *out);
 const char *pjson_str(const cJSON *v);
 const cJSON *pjson_rows(const cJSON *root);
 const cJSON *pjson_object(const cJSON *root, const char *own_key);
+bool pjson_domain(const cJSON *obj, const char *name, const char *alt, const char *what,
+                  char out[DOMAIN_MAX], char *err, size_t errlen);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "cache/verdict.h"
 #include "lib/addr.h"
+#include "lib/buf.h"
 #include "lib/domain.h"
 #include "lib/inifile.h"
 #include "lib/log.h"
@@ -57,40 +58,19 @@ struct static_parse {
 /* keep - copy a string into the set's string pool */
 static const char *keep(static_domains *s, const char *str, size_t n)
 {
-    char *copy;
+    char *copy = strndup(str, n), **slot = NULL;
 
-    if (s->n_strings == s->cap_strings) {
-        size_t cap = s->cap_strings ? s->cap_strings * 2 : 64;
-        char **v = realloc(s->strings, cap * sizeof(*v));
-        if (v == NULL)
-            return NULL;
-        s->strings = v;
-        s->cap_strings = cap;
-    }
-    if ((copy = strndup(str, n)) == NULL)
+    if (copy == NULL || (slot = buf_array_add((void **)&s->strings, &s->n_strings, &s->cap_strings,
+                                              sizeof(*slot), 64)) == NULL) {
+        free(copy);
         return NULL;
-    s->strings[s->n_strings++] = copy;
-    return copy;
+    }
+    return *slot = copy;
 }
 
 static const char *keep_str(static_domains *s, const char *str)
 {
     return keep(s, str, strlen(str));
-}
-
-/* grow - room for one more element in an array of elem-sized items */
-static void *grow(void **arr, size_t *n, size_t *cap, size_t elem)
-{
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        void *v = realloc(*arr, nc * elem);
-        if (v == NULL)
-            return NULL;
-        *arr = v;
-        *cap = nc;
-    }
-    memset((char *)*arr + *n * elem, 0, elem);
-    return (char *)*arr + (*n)++ * elem;
 }
 
 static void report(struct static_parse *p, int line, const char *fmt, ...)
@@ -122,7 +102,8 @@ static bool described_twice(const struct static_parse *p, bool outbound, const c
 static void new_entry(struct static_parse *p, bool outbound, const char *dom)
 {
     if (outbound) {
-        cache_out_item *it = grow((void **)&p->s->out, &p->s->n_out, &p->s->cap_out, sizeof(*it));
+        cache_out_item *it =
+                buf_array_add((void **)&p->s->out, &p->s->n_out, &p->s->cap_out, sizeof(*it), 16);
         if (it == NULL || (it->domain = keep_str(p->s, dom)) == NULL)
             return;
         p->out = &it->e;
@@ -132,7 +113,8 @@ static void new_entry(struct static_parse *p, bool outbound, const char *dom)
         p->out->ref = p->out->raw_status = p->out->tracking_host = "";
         p->out->reason = "allowed by the local static configuration";
     } else {
-        cache_in_item *it = grow((void **)&p->s->in, &p->s->n_in, &p->s->cap_in, sizeof(*it));
+        cache_in_item *it =
+                buf_array_add((void **)&p->s->in, &p->s->n_in, &p->s->cap_in, sizeof(*it), 16);
         if (it == NULL || (it->domain = keep_str(p->s, dom)) == NULL)
             return;
         p->in = &it->e;

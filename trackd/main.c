@@ -62,21 +62,7 @@ static void trackd_notify(const char *msg)
 /* trackd_load_conf - the configuration file, reporting problems to the log */
 static conf *trackd_load_conf(const struct trackd_opts *o)
 {
-    conf_report rep;
-    const char *path = o->conf_path;
-    conf *c;
-
-    if (!o->conf_explicit && access(path, F_OK) != 0)
-        path = NULL; /* no file at the default place: embedded defaults */
-    conf_report_init(&rep);
-    c = conf_load(path, &rep);
-    if (rep.text.len) {
-        char *save = NULL;
-        for (char *l = strtok_r(rep.text.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-            log_msg(c ? LOG_WARNING : LOG_ERR, "%s", l);
-    }
-    conf_report_free(&rep);
-    return c;
+    return conf_load_logged(o->conf_path, o->conf_explicit);
 }
 
 /* trackd_listen - the listening socket; inet6 on the any address also takes IPv4 */

@@ -10,19 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/hex.h"
+
 #define ONECLICK_NAME  "List-Unsubscribe"
 #define ONECLICK_VALUE "One-Click"
 #define ONECLICK_MAX   64 /* longer names and values cannot be ours */
-
-/* oneclick_hex - value of a hex digit, -1 otherwise */
-static int oneclick_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-        return (c | 0x20) - 'a' + 10;
-    return -1;
-}
 
 /* oneclick_decode - form-decode s into out (+ is a space); false when too long */
 static bool oneclick_decode(const char *s, size_t n, char *out, size_t *olen)
@@ -35,9 +27,8 @@ static bool oneclick_decode(const char *s, size_t n, char *out, size_t *olen)
             return false;
         if (c == '+')
             c = ' ';
-        else if (c == '%' && i + 2 < n && oneclick_hex(s[i + 1]) >= 0 &&
-                 oneclick_hex(s[i + 2]) >= 0) {
-            c = (char)(oneclick_hex(s[i + 1]) << 4 | oneclick_hex(s[i + 2]));
+        else if (c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            c = (char)(hex_value(s[i + 1]) << 4 | hex_value(s[i + 2]));
             i += 2;
         }
         out[o++] = c;

@@ -13,16 +13,7 @@
 
 #include <string.h>
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+#include "lib/hex.h"
 
 /* rw_qp_decode - quoted-printable to bytes; line breaks are kept as they are */
 bool rw_qp_decode(const unsigned char *in, size_t len, buf *out)
@@ -43,8 +34,8 @@ bool rw_qp_decode(const unsigned char *in, size_t len, buf *out)
             i += 2;
         } else if (i + 2 < len && in[i + 1] == '\r' && in[i + 2] == '\n') {
             i += 3;
-        } else if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-            buf_putc(out, (char)(hexval(in[i + 1]) << 4 | hexval(in[i + 2])));
+        } else if (i + 2 < len && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+            buf_putc(out, (char)(hex_value(in[i + 1]) << 4 | hex_value(in[i + 2])));
             i += 3;
         } else {
             /* soft break with trailing white space (or stray CRs) before the line end */
