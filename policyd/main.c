@@ -40,8 +40,10 @@
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
+#include "lib/metrics_http.h"
 #include "lib/daemon.h"
 #include "policyd/decide.h"
+#include "policyd/pmetrics.h"
 #include "lib/netlist.h"
 #include "providers/refresh.h"
 #include "policyd/server.h"
@@ -57,7 +59,8 @@ typedef struct policyd {
     netlist nets;
     decide_ctx *d;
     server *srv;
-    refresher *refresher; /* the refresher thread, NULL before it runs */
+    refresher *refresher;  /* the refresher thread, NULL before it runs */
+    metrics_http *metrics; /* the /metrics listener, NULL when none */
     char *pid_file;
     char *spec[SERVER__KINDS]; /* endpoints being served, to compare at reload */
     unsigned mode;
@@ -274,6 +277,33 @@ static bool policyd_open_cache(policyd *p)
     return true;
 }
 
+/* policyd_metrics_start - the /metrics listener (policyd.metrics_listen), when configured */
+static bool policyd_metrics_start(policyd *p)
+{
+    const char *spec = p->cfg->policyd.metrics_listen;
+    netlist allow = NETLIST_INIT;
+    char err[512], path[108];
+    int fd;
+
+    pmetrics_init();
+    if (spec == NULL || *spec == '\0')
+        return true;
+    if (!netlist_parse(&allow, &p->cfg->policyd.metrics_allow, NETLIST_HOST_BITS, err,
+                       sizeof(err))) {
+        log_err("policyd.metrics_allow: %s", err);
+        return false;
+    }
+    if ((fd = policyd_open_listener(p->cfg, spec, path, err, sizeof(err))) < 0 ||
+        (p->metrics = metrics_http_start(fd, &allow, pmetrics_render, p->cache, err,
+                                         sizeof(err))) == NULL) {
+        netlist_free(&allow);
+        log_err("policyd.metrics_listen: %s", err);
+        return false;
+    }
+    log_info("metrics listening on %s", spec);
+    return true;
+}
+
 /* policyd_nets - parse internal_networks (check-config already did; this cannot fail twice) */
 static bool policyd_nets(const conf *c, netlist *nl)
 {
@@ -339,6 +369,8 @@ static void policyd_reload_commit(policyd *p, conf *n, netlist *nets, int fds[SE
         n->policyd.socket_mode != p->mode || !policyd_same(n->policyd.socket_group, p->group))
         log_warn("reload: changes to cache_path, user, group, pid_file, socket_mode or "
                  "socket_group take effect at the next restart");
+    if (!policyd_same(old->policyd.metrics_listen, n->policyd.metrics_listen))
+        log_warn("reload: a change to metrics_listen takes effect at the next restart");
     policyd_opts(n, &o);
     server_set_opts(p->srv, &o);
     netlist_free(&p->nets);
@@ -530,7 +562,7 @@ static int policyd_start(policyd *p, int ready)
     }
     if (!policyd_listen(p))
         return EX_UNAVAILABLE;
-    if (!policyd_open_cache(p))
+    if (!policyd_open_cache(p) || !policyd_metrics_start(p))
         return EX_UNAVAILABLE;
     if ((p->d = decide_new(p->cfg, p->cache, &p->nets)) == NULL)
         return EX_OSERR;
@@ -551,6 +583,7 @@ static int policyd_start(policyd *p, int ready)
 static void policyd_cleanup(policyd *p)
 {
     policyd_refresher_stop(p);
+    metrics_http_stop(p->metrics);
     server_free(p->srv);
     decide_free(p->d);
     if (p->cache)
