@@ -320,6 +320,17 @@ static bool policyd_same(const char *a, const char *b)
     return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
+/* policyd_same_list - the same words in the same order */
+static bool policyd_same_list(const conf_list *a, const conf_list *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (!policyd_same(a->v[i], b->v[i]))
+            return false;
+    return true;
+}
+
 /* policyd_reload_sockets - new listeners for changed endpoints; false: roll back */
 static bool policyd_reload_sockets(policyd *p, const conf *n, int fds[SERVER__KINDS],
                                    char paths[SERVER__KINDS][108])
@@ -369,8 +380,10 @@ static void policyd_reload_commit(policyd *p, conf *n, netlist *nets, int fds[SE
         n->policyd.socket_mode != p->mode || !policyd_same(n->policyd.socket_group, p->group))
         log_warn("reload: changes to cache_path, user, group, pid_file, socket_mode or "
                  "socket_group take effect at the next restart");
-    if (!policyd_same(old->policyd.metrics_listen, n->policyd.metrics_listen))
-        log_warn("reload: a change to metrics_listen takes effect at the next restart");
+    if (!policyd_same(old->policyd.metrics_listen, n->policyd.metrics_listen) ||
+        !policyd_same_list(&old->policyd.metrics_allow, &n->policyd.metrics_allow))
+        log_warn("reload: changes to metrics_listen or metrics_allow take effect at the next "
+                 "restart");
     policyd_opts(n, &o);
     server_set_opts(p->srv, &o);
     netlist_free(&p->nets);

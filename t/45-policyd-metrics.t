@@ -270,6 +270,17 @@ try:
     r = run([bin_path("sendgatectl"), "-c", conf, "--json", "status", "metrics"])
     t.like(r.stdout, '"sendgate_policyd_policy_requests_total{action=\\"accept\\"}":\t3',
            "--json: every series")
+
+    # ---- a reload keeps the listener as it is ------------------------------------
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:
+        f.write(text.replace("metrics_allow = %s" % ALLOWED, "metrics_allow = 127.0.0.3"))
+    proc.send_signal(signal.SIGHUP)
+    t.ok(wait_for(lambda: "reloaded" in log(), 20), "SIGHUP: reloaded")
+    t.like(log(), "changes to metrics_listen or metrics_allow take effect at the next restart",
+           "a changed metrics_allow: the operator is told it waits for a restart")
+    t.is_(scrape()[0], 200, "the running listener keeps its allow list")
 finally:
     proc.send_signal(signal.SIGTERM)
     try:
