@@ -12,7 +12,13 @@
  *	policy     one policy request (null sender, RCPT stage), one action= line
  *	socketmap  one "relay" lookup of a reserved domain, one netstring back
  *	trackd     GET /healthz over HTTP/1.0
+ *	metrics    GET /metrics of sendgate-policyd (policyd.metrics_listen)
  *
+ * When policyd's metrics answer, its counters follow the table: policy
+ * requests by action, socketmap lookups by map and result, connections,
+ * and each provider's refreshes in this run of the daemon (results, 429s,
+ * Retry-After waits, the request budget left), the numbers /metrics gives
+ * Prometheus (doc/policyd.md), for an operator without one.
  * The probes are what Postfix itself would send, so a daemon that answers
  * here answers Postfix (permissions aside: check-config checks those).
  * The cache is a problem when it cannot be opened (missing, damaged) or
@@ -36,10 +42,15 @@
 #include "cache/json.h"
 #include "cache/verdict.h"
 #include "ctl/ctl.h"
+#include "lib/buf.h"
 #include "lib/endpoint.h"
 
 #define ST_TIMEOUT_MS   3000
 #define ST_PROBE_DOMAIN "sendgate-status.invalid" /* RFC 2606: never a real domain */
+#define ST_METRICS_MAX  (1024 * 1024)             /* a larger /metrics answer is cut */
+
+/* the body of policyd's /metrics, when the metrics probe read one */
+static buf st_scraped = BUF_INIT;
 
 /* one probed service */
 typedef struct st_probe {
@@ -225,6 +236,135 @@ static bool st_trackd(int fd, char *detail, size_t len)
     }
     snprintf(detail, len, "answers: GET /healthz: %s", rbuf);
     return strstr(rbuf, " 200") != NULL;
+}
+
+/* st_metrics - GET /metrics of policyd; the body kept in st_scraped */
+static bool st_metrics(int fd, char *detail, size_t len)
+{
+    static const char req[] = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n"
+                              "User-Agent: sendgatectl-status\r\n\r\n";
+    buf in = BUF_INIT;
+    char chunk[8192];
+    const char *body;
+    ssize_t r;
+
+    if (!st_write_all(fd, req, sizeof(req) - 1)) {
+        snprintf(detail, len, "cannot send an HTTP request");
+        return false;
+    }
+    while (in.len < ST_METRICS_MAX &&
+           ((r = recv(fd, chunk, sizeof(chunk), 0)) > 0 || (r < 0 && errno == EINTR)))
+        if (r > 0)
+            buf_append(&in, chunk, (size_t)r);
+    if (strncmp(buf_cstr(&in), "HTTP/", 5) != 0) {
+        snprintf(detail, len, "no HTTP answer to GET /metrics");
+        buf_free(&in);
+        return false;
+    }
+    snprintf(detail, len, "answers: GET /metrics: %.*s", (int)strcspn(buf_cstr(&in), "\r\n"),
+             buf_cstr(&in));
+    body = strstr(buf_cstr(&in), "\r\n\r\n");
+    if (strstr(detail, " 200") == NULL || body == NULL) {
+        buf_free(&in);
+        return false;
+    }
+    buf_reset(&st_scraped);
+    buf_append_str(&st_scraped, body + 4);
+    buf_free(&in);
+    return true;
+}
+
+/* st_sample - the value of one series ("name{labels}") in st_scraped; -1 when absent */
+static long long st_sample(const char *series)
+{
+    const char *text = buf_cstr(&st_scraped), *p = text;
+    size_t n = strlen(series);
+
+    while (p && (p = strstr(p, series)) != NULL) {
+        if ((p == text || p[-1] == '\n') && p[n] == ' ')
+            return strtoll(p + n + 1, NULL, 10);
+        p += n;
+    }
+    return -1;
+}
+
+/* st_print_metrics - policyd's counters, when its /metrics answered */
+static void st_print_metrics(void)
+{
+    static const char *const actions[] = {"accept", "reject", "tempfail"};
+    static const char *const maps[] = {"relay", "transport", "forward", "other"};
+    static const char *const results[] = {"ok", "notfound", "temp", "timeout", "perm"};
+    static const char pre[] = "sendgate_policyd_";
+    char name[200];
+    int shown = 0;
+
+    if (st_scraped.len == 0)
+        return;
+    printf("\npolicyd (since it started)\n  policy requests:");
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof(name), "%spolicy_requests_total{action=\"%s\"}", pre, actions[i]);
+        printf("%s %s %lld", i ? "," : "", actions[i], st_sample(name));
+    }
+    printf("\n  socketmap lookups:");
+    for (int m = 0; m < 4; m++)
+        for (int r = 0; r < 5; r++) {
+            long long v;
+            snprintf(name, sizeof(name), "%ssocketmap_lookups_total{map=\"%s\",result=\"%s\"}", pre,
+                     maps[m], results[r]);
+            if ((v = st_sample(name)) > 0)
+                printf("%s %s %s %lld", shown++ ? "," : "", maps[m], results[r], v);
+        }
+    snprintf(name, sizeof(name), "%sconnections_total", pre);
+    printf("%s\n  connections: %lld open, %lld accepted\n", shown ? "" : " none",
+           st_sample("sendgate_policyd_connections_open"), st_sample(name));
+    for (int p = 0; p < PROV__COUNT; p++) {
+        const char *pn = cache_provider_name(p);
+        long long v[6];
+        snprintf(name, sizeof(name), "%srefresh_runs_total{provider=\"%s\",result=\"ok\"}", pre,
+                 pn);
+        v[0] = st_sample(name);
+        snprintf(name, sizeof(name), "%srefresh_runs_total{provider=\"%s\",result=\"failed\"}", pre,
+                 pn);
+        v[1] = st_sample(name);
+        snprintf(name, sizeof(name), "%srefresh_runs_total{provider=\"%s\",result=\"deferred\"}",
+                 pre, pn);
+        v[2] = st_sample(name);
+        snprintf(name, sizeof(name), "%srefresh_http_429_total{provider=\"%s\"}", pre, pn);
+        v[3] = st_sample(name);
+        snprintf(name, sizeof(name), "%srefresh_retry_after_waits_total{provider=\"%s\"}", pre, pn);
+        v[4] = st_sample(name);
+        snprintf(name, sizeof(name), "%srefresh_budget_requests_left{provider=\"%s\"}", pre, pn);
+        v[5] = st_sample(name);
+        if (v[0] <= 0 && v[1] <= 0 && v[2] <= 0)
+            continue;
+        printf("  %s refreshes: %lld ok, %lld failed, %lld deferred; 429s %lld, Retry-After waits "
+               "%lld",
+               pn, v[0], v[1], v[2], v[3], v[4]);
+        if (v[5] >= 0)
+            printf("; budget left %lld", v[5]);
+        printf("\n");
+    }
+}
+
+/* st_metrics_json - every sample of policyd's /metrics as "series": value */
+static void st_metrics_json(cJSON *root)
+{
+    const char *p = buf_cstr(&st_scraped);
+    cJSON *o;
+
+    if (st_scraped.len == 0)
+        return;
+    o = cJSON_AddObjectToObject(root, "policyd_metrics");
+    while (p && *p) {
+        size_t n = strcspn(p, "\n");
+        const char *sp = memrchr(p, ' ', n);
+        if (*p != '#' && sp) {
+            char key[256];
+            snprintf(key, sizeof(key), "%.*s", (int)(sp - p), p);
+            cJSON_AddNumberToObject(o, key, strtod(sp + 1, NULL));
+        }
+        p += n + (p[n] == '\n');
+    }
 }
 
 /* st_probe_run - connect to the endpoint and run the probe */
@@ -442,6 +582,7 @@ static int st_report(ctl *c, const conf *cfg, const st_prov *pv, bool cache_ok, 
                                                    : "failed");
             cJSON_AddStringToObject(o, "detail", pr[i].detail);
         }
+        st_metrics_json(root);
         cJSON_AddNumberToObject(root, "problems", bad);
         ctl_print_json(root);
         return bad ? EX_UNAVAILABLE : 0;
@@ -462,6 +603,7 @@ static int st_report(ctl *c, const conf *cfg, const st_prov *pv, bool cache_ok, 
                !*pr[i].spec   ? "not configured"
                : !pr[i].tried ? "not probed"
                               : pr[i].detail);
+    st_print_metrics();
     if (bad)
         printf("\n%d problem(s)\n", bad);
     return bad ? EX_UNAVAILABLE : 0;
@@ -475,11 +617,13 @@ static int cmd_status(ctl *c, int argc, char **argv)
             {"policy", cfg->policyd.policy_socket, st_policy, false, false, ""},
             {"socketmap", cfg->policyd.socketmap_socket, st_socketmap, false, false, ""},
             {"trackd", cfg->trackd.listen, st_trackd, false, false, ""},
+            {"metrics", cfg->policyd.metrics_listen, st_metrics, false, false, ""},
     };
     size_t npr = sizeof(pr) / sizeof(pr[0]), map_size = 0;
     st_prov pv[PROV__COUNT];
     char cerr[512] = "";
     bool cache_ok;
+    int rc;
 
     for (int i = 1; i < argc; i++) {
         bool known = false;
@@ -488,21 +632,27 @@ static int cmd_status(ctl *c, int argc, char **argv)
         if (!known)
             return ctl_usage("status");
     }
+    if (cfg->policyd.metrics_listen == NULL || *cfg->policyd.metrics_listen == '\0')
+        npr--; /* policyd's metrics are listed only where they are configured */
     cache_ok = st_load_providers(cfg, pv, cerr, sizeof(cerr), &map_size);
     for (size_t i = 0; i < npr; i++)
         if (pr[i].spec && *pr[i].spec && st_wanted(pr[i].name, argc, argv))
             st_probe_run(&pr[i]);
         else if (pr[i].spec == NULL)
             pr[i].spec = "";
-    return st_report(c, cfg, pv, cache_ok, cerr, map_size, pr, npr);
+    rc = st_report(c, cfg, pv, cache_ok, cerr, map_size, pr, npr);
+    buf_free(&st_scraped);
+    return rc;
 }
 
-CTL_COMMAND(status, "status", "[milter] [policy] [socketmap] [trackd]",
+CTL_COMMAND(status, "status", "[milter] [policy] [socketmap] [trackd] [metrics]",
             "providers' refresh state, the cache, and whether each daemon answers",
             "Shows each provider's last refresh, its age, failures, last error and the\n"
             "domains it has in the cache, then probes every configured listener with its\n"
             "own protocol: milter option negotiation, one policy request, one socketmap\n"
-            "lookup, GET /healthz on sendgate-trackd. Naming services probes only those.\n"
+            "lookup, GET /healthz on sendgate-trackd, GET /metrics on sendgate-policyd\n"
+            "(policyd.metrics_listen; its counters follow the table). Naming services\n"
+            "probes only those.\n"
             "The cache line names a damaged cache, or one without the data of an enabled\n"
             "provider (never refreshed, or lost): the daemons then answer\n"
             "handling.cache_error. Exit status 0 when the cache is sound and every probed\n"

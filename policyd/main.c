@@ -41,8 +41,10 @@
 #include "lib/conf.h"
 #include "lib/endpoint.h"
 #include "lib/log.h"
+#include "lib/metrics_http.h"
 #include "lib/daemon.h"
 #include "policyd/decide.h"
+#include "policyd/pmetrics.h"
 #include "lib/netlist.h"
 #include "providers/refresh.h"
 #include "policyd/server.h"
@@ -58,7 +60,8 @@ typedef struct policyd {
     netlist nets;
     decide_ctx *d;
     server *srv;
-    refresher *refresher; /* the refresher thread, NULL before it runs */
+    refresher *refresher;  /* the refresher thread, NULL before it runs */
+    metrics_http *metrics; /* the /metrics listener, NULL when none */
     char *pid_file;
     char *spec[SERVER__KINDS]; /* endpoints being served, to compare at reload */
     unsigned mode;
@@ -275,6 +278,33 @@ static bool policyd_open_cache(policyd *p)
     return true;
 }
 
+/* policyd_metrics_start - the /metrics listener (policyd.metrics_listen), when configured */
+static bool policyd_metrics_start(policyd *p)
+{
+    const char *spec = p->cfg->policyd.metrics_listen;
+    netlist allow = NETLIST_INIT;
+    char err[512], path[108];
+    int fd;
+
+    pmetrics_init();
+    if (spec == NULL || *spec == '\0')
+        return true;
+    if (!netlist_parse(&allow, &p->cfg->policyd.metrics_allow, NETLIST_HOST_BITS, err,
+                       sizeof(err))) {
+        log_err("policyd.metrics_allow: %s", err);
+        return false;
+    }
+    if ((fd = policyd_open_listener(p->cfg, spec, path, err, sizeof(err))) < 0 ||
+        (p->metrics = metrics_http_start(fd, &allow, pmetrics_render, p->cache, err,
+                                         sizeof(err))) == NULL) {
+        netlist_free(&allow);
+        log_err("policyd.metrics_listen: %s", err);
+        return false;
+    }
+    log_info("metrics listening on %s", spec);
+    return true;
+}
+
 /* policyd_nets - parse internal_networks (check-config already did; this cannot fail twice) */
 static bool policyd_nets(const conf *c, netlist *nl)
 {
@@ -289,6 +319,17 @@ static bool policyd_nets(const conf *c, netlist *nl)
 static bool policyd_same(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* policyd_same_list - the same words in the same order */
+static bool policyd_same_list(const conf_list *a, const conf_list *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (!policyd_same(a->v[i], b->v[i]))
+            return false;
+    return true;
 }
 
 /* policyd_reload_sockets - new listeners for changed endpoints; false: roll back */
@@ -340,6 +381,10 @@ static void policyd_reload_commit(policyd *p, conf *n, netlist *nets, int fds[SE
         n->policyd.socket_mode != p->mode || !policyd_same(n->policyd.socket_group, p->group))
         log_warn("reload: changes to cache_path, user, group, pid_file, socket_mode or "
                  "socket_group take effect at the next restart");
+    if (!policyd_same(old->policyd.metrics_listen, n->policyd.metrics_listen) ||
+        !policyd_same_list(&old->policyd.metrics_allow, &n->policyd.metrics_allow))
+        log_warn("reload: changes to metrics_listen or metrics_allow take effect at the next "
+                 "restart");
     policyd_opts(n, &o);
     server_set_opts(p->srv, &o);
     netlist_free(&p->nets);
@@ -531,7 +576,7 @@ static int policyd_start(policyd *p, int ready)
     }
     if (!policyd_listen(p))
         return EX_UNAVAILABLE;
-    if (!policyd_open_cache(p))
+    if (!policyd_open_cache(p) || !policyd_metrics_start(p))
         return EX_UNAVAILABLE;
     if ((p->d = decide_new(p->cfg, p->cache, &p->nets)) == NULL)
         return EX_OSERR;
@@ -552,6 +597,7 @@ static int policyd_start(policyd *p, int ready)
 static void policyd_cleanup(policyd *p)
 {
     policyd_refresher_stop(p);
+    metrics_http_stop(p->metrics);
     server_free(p->srv);
     decide_free(p->d);
     if (p->cache)

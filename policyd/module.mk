@@ -6,8 +6,8 @@
 # daemon's shell (event loop, lifecycle) is main.c and server.c.
 PROGS += sendgate-policyd
 sendgate-policyd_SRCS := policyd/main.c policyd/server.c policyd/policy.c policyd/netstring.c \
-        policyd/smap.c policyd/inbound.c policyd/decide.c
-sendgate-policyd_PKGS :=
+        policyd/smap.c policyd/inbound.c policyd/decide.c policyd/pmetrics.c lib/metrics_http.c
+sendgate-policyd_PKGS := libmicrohttpd
 sendgate-policyd_LIBS := -lm
 UNIT_TESTS += t/unit/test_policy.c t/unit/test_netstring.c t/unit/test_smap.c \
               t/unit/test_policy_decide.c

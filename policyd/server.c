@@ -28,6 +28,7 @@
 
 #include "lib/log.h"
 #include "policyd/netstring.h"
+#include "policyd/pmetrics.h"
 #include "policyd/smap.h"
 
 #define SERVER_EVENTS     256
@@ -229,6 +230,7 @@ static void conn_close(server *s, conn *c)
     buf_free(&c->out);
     free(c);
     s->nconns--;
+    pmetrics_conn(-1);
 }
 
 /* conn_peer - "192.0.2.1:4711" or "unix", for log lines */
@@ -299,6 +301,7 @@ static bool server_accept_one(server *s, listener *l)
         return true;
     }
     s->nconns++;
+    pmetrics_conn(1);
     s->accepted++;
     c->last = s->now;
     idle_append(s, c);
@@ -370,7 +373,7 @@ static long conn_policy_one(server *s, conn *c, size_t off)
         conn_bad(c, why);
         return -1;
     }
-    decide_policy(s->d, &req, &v);
+    pmetrics_policy(decide_policy(s->d, &req, &v));
     policy_reply_verdict(&c->out, &v);
     s->served[SERVER_POLICY]++;
     return (long)reqlen;
@@ -383,6 +386,7 @@ static void conn_smap_answer(server *s, conn *c, const smap_req *q)
     size_t before = c->out.len;
 
     decide_smap(s->d, q, &r);
+    pmetrics_smap(q->map, r.status);
     smap_reply(&c->out, r.status, buf_cstr(&r.value));
     if (log_enabled(LOG_DEBUG))
         log_debug("socketmap %s %s: %.*s", q->map, q->key, (int)(c->out.len - before),
@@ -409,6 +413,7 @@ static long conn_smap_one(server *s, conn *c, size_t off)
         /* the framing is intact: refuse this request, keep the connection */
         log_warn("socketmap client %s: bad request (%s)", c->peer, why);
         smap_reply(&c->out, SMAP_PERM, why);
+        pmetrics_smap(NULL, SMAP_PERM);
     } else {
         conn_smap_answer(s, c, &q);
     }

@@ -7,7 +7,7 @@ UNIT_TESTS += t/unit/test_static.c
 CORE_SRCS += providers/http.c providers/pjson.c providers/items.c \
              providers/jetnorm.c providers/jetemail.c providers/jetreq.c \
              providers/mtnorm.c providers/mailtrap.c providers/mtreq.c \
-             providers/refresh.c
+             providers/refresh.c providers/refstats.c
 CORE_PKGS += libcurl
 UNIT_TESTS += t/unit/test_http_err.c t/unit/test_jet_norm.c t/unit/test_jet_req.c \
               t/unit/test_mt_norm.c

@@ -29,6 +29,7 @@
 #include "providers/items.h"
 #include "providers/jetemail.h"
 #include "providers/mailtrap.h"
+#include "providers/refstats.h"
 #include "providers/static.h"
 
 struct session {
@@ -332,6 +333,7 @@ static int refresh_locked(const conf *cfg, cache *c, int provider, time_t now, u
         record_failure(cfg, c, provider, now, &f, why);
         rc = REFRESH_FAILED;
     }
+    refstats_failure(provider, ok ? NULL : &f, s->budget_ready ? &s->budget : NULL);
     items_free(&it);
     buf_free(&note);
     return rc;
@@ -357,6 +359,7 @@ static int refresh_one(const conf *cfg, cache *c, int provider, time_t now, unsi
     else
         rc = refresh_locked(cfg, c, provider, now, flags, why, cancel);
     pthread_mutex_unlock(&sessions[provider].lock);
+    refstats_result(provider, rc);
     return rc;
 }
 

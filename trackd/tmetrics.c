@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/metrics.h"
+
 static const char *const tm_endpoints[TM__EP] = {"click",   "open",    "unsubscribe",
                                                  "metrics", "healthz", "other"};
 static const char *const tm_methods[TM__METHOD] = {"GET", "HEAD", "POST", "OPTIONS", "other"};
@@ -80,29 +82,19 @@ static const char *tm_reason_name(int r)
     return token_result_name(r);
 }
 
-static void tm_header(buf *out, const char *name, const char *type, const char *help)
-{
-    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void tm_simple(buf *out, const char *name, const char *help, uint64_t v)
-{
-    tm_header(out, name, "counter", help);
-    buf_printf(out, "%s %llu\n", name, (unsigned long long)v);
-}
-
 /* tmetrics_render - the Prometheus text exposition format (version 0.0.4) */
 void tmetrics_render(tmetrics *m, uint64_t dropped, uint64_t written, buf *out)
 {
     static const char *const kinds[4] = {NULL, "clicks", "opens", "unsubscribes"};
     char name[80];
 
-    tm_header(out, "sendgate_trackd_requests_total", "counter", "HTTP requests by endpoint");
+    metrics_family(out, "sendgate_trackd_requests_total", "counter", "HTTP requests by endpoint");
     for (int e = 0; e < TM__EP; e++)
         for (int k = 0; k < TM__METHOD; k++)
             buf_printf(out, "sendgate_trackd_requests_total{endpoint=\"%s\",method=\"%s\"} %llu\n",
                        tm_endpoints[e], tm_methods[k], (unsigned long long)GET(m->requests[e][k]));
-    tm_header(out, "sendgate_trackd_responses_total", "counter", "HTTP responses by status code");
+    metrics_family(out, "sendgate_trackd_responses_total", "counter",
+                   "HTTP responses by status code");
     for (int i = 0; i < TM__STATUS; i++) {
         if (tm_codes[i])
             buf_printf(out, "sendgate_trackd_responses_total{code=\"%d\"} %llu\n", tm_codes[i],
@@ -113,40 +105,41 @@ void tmetrics_render(tmetrics *m, uint64_t dropped, uint64_t written, buf *out)
     }
     for (int k = TOKEN_CLICK; k <= TOKEN_UNSUB; k++) {
         snprintf(name, sizeof(name), "sendgate_trackd_%s_total", kinds[k]);
-        tm_simple(out, name, "recorded events", GET(m->events[k]));
+        metrics_counter(out, name, "recorded events", GET(m->events[k]));
     }
-    tm_header(out, "sendgate_trackd_bot_events_total", "counter",
-              "recorded events carrying a bot label");
+    metrics_family(out, "sendgate_trackd_bot_events_total", "counter",
+                   "recorded events carrying a bot label");
     for (int i = 0; i < TM__BOT; i++)
         buf_printf(out, "sendgate_trackd_bot_events_total{label=\"%s\"} %llu\n", tm_bots[i],
                    (unsigned long long)GET(m->bot[i]));
-    tm_header(out, "sendgate_trackd_bad_tokens_total", "counter",
-              "tokens refused, by endpoint and reason");
+    metrics_family(out, "sendgate_trackd_bad_tokens_total", "counter",
+                   "tokens refused, by endpoint and reason");
     for (int e = TM_CLICK; e <= TM_UNSUB; e++)
         for (int r = 1; r < TM__REASON; r++)
             buf_printf(out,
                        "sendgate_trackd_bad_tokens_total{endpoint=\"%s\",reason=\"%s\"} %llu\n",
                        tm_endpoints[e], tm_reason_name(r),
                        (unsigned long long)GET(m->bad_tokens[e][r]));
-    tm_simple(out, "sendgate_trackd_unsubscribe_repeats_total",
-              "unsubscriptions of a recipient already unsubscribed", GET(m->unsub_repeat));
-    tm_simple(out, "sendgate_trackd_unsubscribe_unpersonalised_total",
-              "unsubscribe requests whose token names no recipient", GET(m->unsub_nobody));
-    tm_simple(out, "sendgate_trackd_unsubscribe_errors_total",
-              "unsubscriptions the cache could not record", GET(m->unsub_error));
-    tm_simple(out, "sendgate_trackd_events_written_total", "events written by the event writer",
-              written);
-    tm_simple(out, "sendgate_trackd_events_dropped_total",
-              "events dropped because the writer queue was full", dropped);
-    tm_header(out, "sendgate_trackd_connections_open", "gauge", "client connections held now");
+    metrics_counter(out, "sendgate_trackd_unsubscribe_repeats_total",
+                    "unsubscriptions of a recipient already unsubscribed", GET(m->unsub_repeat));
+    metrics_counter(out, "sendgate_trackd_unsubscribe_unpersonalised_total",
+                    "unsubscribe requests whose token names no recipient", GET(m->unsub_nobody));
+    metrics_counter(out, "sendgate_trackd_unsubscribe_errors_total",
+                    "unsubscriptions the cache could not record", GET(m->unsub_error));
+    metrics_counter(out, "sendgate_trackd_events_written_total",
+                    "events written by the event writer", written);
+    metrics_counter(out, "sendgate_trackd_events_dropped_total",
+                    "events dropped because the writer queue was full", dropped);
+    metrics_family(out, "sendgate_trackd_connections_open", "gauge", "client connections held now");
     buf_printf(out, "sendgate_trackd_connections_open %llu\n",
                (unsigned long long)GET(m->conn_open));
-    tm_header(out, "sendgate_trackd_connections_closed_total", "counter",
-              "connections trackd closed itself: past request_timeout, or to make room at "
-              "max_connections or max_connections_per_ip");
+    metrics_family(out, "sendgate_trackd_connections_closed_total", "counter",
+                   "connections trackd closed itself: past request_timeout, or to make room at "
+                   "max_connections or max_connections_per_ip");
     for (int i = 0; i < TM__DROP; i++)
         buf_printf(out, "sendgate_trackd_connections_closed_total{reason=\"%s\"} %llu\n",
                    tm_drops[i], (unsigned long long)GET(m->conn_dropped[i]));
-    tm_header(out, "sendgate_trackd_start_time_seconds", "gauge", "unix time the daemon started");
+    metrics_family(out, "sendgate_trackd_start_time_seconds", "gauge",
+                   "unix time the daemon started");
     buf_printf(out, "sendgate_trackd_start_time_seconds %lld\n", (long long)m->start_time);
 }
