@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics.c - Prometheus text exposition helpers (see metrics.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics_http.h - a small HTTP listener serving GET /metrics (libmicrohttpd)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pmetrics.c - policyd's counters, rendered for Prometheus (see pmetrics.h)
  */

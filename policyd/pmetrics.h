@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pmetrics.h - sendgate-policyd's counters and their Prometheus text form
  *

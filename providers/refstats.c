@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * refstats.c - the refresher's per-provider counters (see refstats.h)
  */

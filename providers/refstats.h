@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * refstats.h - what the refresher did in this process, for the metrics
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # sendgate-policyd's /metrics (policyd.metrics_listen): what an operator asks
 # at 3 a.m., counted exactly. The daemon refreshes from the fake provider API
 # (t/fakeapi.py), answers policy requests of each action and socketmap lookups

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_metrics.c - the Prometheus text format helpers (lib/metrics.c)
  *
